@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set up from nothing and run the checks: ruff, mypy, then the whole pytest suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh dev
+.venv/bin/ruff check src tests benchmarks
+.venv/bin/mypy
+.venv/bin/python -m pytest "$@"

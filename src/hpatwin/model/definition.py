@@ -1,0 +1,335 @@
+"""The single model definition: states, parameters, inputs, rate equations and readouts.
+
+Equations are SymPy expressions written once in a model module. Everything else
+derives from them: the vectorised JAX engine and the SciPy reference engine
+(:meth:`OdeModel.compiled`), the SBML export (:mod:`hpatwin.sbml`) and the
+equations shown in the docs (:meth:`OdeModel.latex_equations`).
+
+Example
+-------
+>>> from hpatwin.model.definition import ModelBuilder
+>>> from hpatwin.parameters import Evidence
+>>> b = ModelBuilder("decay", "First-order decay", citation="textbook")
+>>> k = b.parameter("k_per_min", 0.1, "1/min", "decay rate", "textbook", Evidence.ASSUMPTION,
+...                 rationale="illustration")
+>>> x = b.state("amount", "mg", "amount left", initial=1.0)
+>>> b.rate(x, -k * x)
+>>> model = b.build()
+>>> model.state_names
+('amount',)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import sympy
+
+from hpatwin.parameters import Evidence, Parameter
+
+TIME = sympy.Symbol("t", real=True)
+"""The model time symbol, in minutes for every built-in model."""
+
+
+@dataclass(frozen=True)
+class StateVariable:
+    """A dynamic state with unit, description and default initial value."""
+
+    name: str
+    unit: str
+    description: str
+    initial: float
+
+
+@dataclass(frozen=True)
+class InputSignal:
+    """An external input, piecewise constant in time (stress, pulses, doses, drug knobs)."""
+
+    name: str
+    unit: str
+    description: str
+    default: float
+    lower: float = 0.0
+    upper: float = math.inf
+
+    def check(self, value: float) -> float:
+        """Return ``value`` if it lies in the allowed range, else raise naming the input."""
+        number = float(value)
+        if not math.isfinite(number) or number < self.lower or number > self.upper:
+            raise ValueError(
+                f"input {self.name}: {value!r} is outside the allowed range "
+                f"[{self.lower:g}, {self.upper:g}] {self.unit}"
+            )
+        return number
+
+
+@dataclass(frozen=True)
+class Readout:
+    """A derived quantity (e.g. salivary cortisol in nmol/L) computed from states."""
+
+    name: str
+    unit: str
+    description: str
+    expression: sympy.Expr
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    """Numeric functions generated from the symbolic definition for one array backend.
+
+    ``rhs(t, states, parameters, inputs)`` and ``readouts(...)`` take sequences of
+    arrays (broadcastable) ordered as the model's names and return lists of arrays.
+    """
+
+    backend: str
+    rhs: Callable[..., list[Any]]
+    readouts: Callable[..., list[Any]]
+
+
+class OdeModel:
+    """An ODE model defined once, symbolically, with sourced parameters.
+
+    Use :class:`ModelBuilder` to create one. Attributes are read-only tuples so a
+    model can be shared safely between engines and threads.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        title: str,
+        citation: str,
+        states: Sequence[StateVariable],
+        parameters: Sequence[Parameter],
+        inputs: Sequence[InputSignal],
+        rates: Mapping[str, sympy.Expr],
+        readouts: Sequence[Readout],
+        notes: str = "",
+        time_unit: str = "min",
+    ) -> None:
+        self.name = name
+        self.title = title
+        self.citation = citation
+        self.notes = notes
+        self.time_unit = time_unit
+        self.states = tuple(states)
+        self.parameters = tuple(parameters)
+        self.inputs = tuple(inputs)
+        self.readouts = tuple(readouts)
+        self.rates = {s.name: sympy.sympify(rates[s.name]) for s in self.states}
+        self._validate()
+
+    # ----------------------------------------------------------------- names
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        """State names in integration order."""
+        return tuple(s.name for s in self.states)
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        """Parameter names in the order the compiled functions expect."""
+        return tuple(p.name for p in self.parameters)
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """Input names in the order the compiled functions expect."""
+        return tuple(i.name for i in self.inputs)
+
+    @property
+    def readout_names(self) -> tuple[str, ...]:
+        """Readout names."""
+        return tuple(r.name for r in self.readouts)
+
+    def symbol(self, name: str) -> sympy.Symbol:
+        """The SymPy symbol of a state, parameter or input."""
+        return sympy.Symbol(name, real=True)
+
+    def parameter(self, name: str) -> Parameter:
+        """Look up a parameter by name (error lists the known names)."""
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise KeyError(
+            f"parameter: unknown parameter {name!r} for model {self.name}; "
+            f"known: {', '.join(self.parameter_names)}"
+        )
+
+    def input_signal(self, name: str) -> InputSignal:
+        """Look up an input by name."""
+        for i in self.inputs:
+            if i.name == name:
+                return i
+        raise KeyError(
+            f"input: unknown input {name!r} for model {self.name}; known: {', '.join(self.input_names)}"
+        )
+
+    def default_parameters(self) -> dict[str, float]:
+        """Published/default parameter values by name."""
+        return {p.name: p.value for p in self.parameters}
+
+    def default_initial_state(self) -> dict[str, float]:
+        """Default initial values by state name."""
+        return {s.name: s.initial for s in self.states}
+
+    def checked_parameters(self, overrides: Mapping[str, float]) -> dict[str, float]:
+        """Defaults updated with ``overrides``; unknown names and bad values raise ``ValueError``."""
+        values = self.default_parameters()
+        for name, value in overrides.items():
+            try:
+                parameter = self.parameter(name)
+            except KeyError as err:
+                raise ValueError(str(err.args[0])) from None
+            values[name] = parameter.check(value)
+        return values
+
+    # ------------------------------------------------------------- derived
+    def _validate(self) -> None:
+        known = {*self.state_names, *self.parameter_names, *self.input_names, TIME.name}
+        seen: set[str] = set()
+        for name in [*self.state_names, *self.parameter_names, *self.input_names, *self.readout_names]:
+            if name in seen:
+                raise ValueError(f"model {self.name}: name {name!r} is used twice")
+            seen.add(name)
+        for owner, expr in [*self.rates.items(), *((r.name, r.expression) for r in self.readouts)]:
+            unknown = {s.name for s in expr.free_symbols} - known
+            if unknown:
+                raise ValueError(f"model {self.name}: {owner} uses undefined symbols {sorted(unknown)}")
+
+    @cached_property
+    def _symbol_groups(self) -> tuple[list[sympy.Symbol], list[sympy.Symbol], list[sympy.Symbol]]:
+        return (
+            [self.symbol(n) for n in self.state_names],
+            [self.symbol(n) for n in self.parameter_names],
+            [self.symbol(n) for n in self.input_names],
+        )
+
+    def compiled(self, backend: str = "numpy") -> CompiledModel:
+        """Generate (and cache) vectorised functions for ``numpy`` or ``jax``."""
+        cache: dict[str, CompiledModel] = self.__dict__.setdefault("_compiled", {})
+        if backend not in cache:
+            cache[backend] = self._compile(backend)
+        return cache[backend]
+
+    def _compile(self, backend: str) -> CompiledModel:
+        if backend not in ("numpy", "jax"):
+            raise ValueError(f"backend: {backend!r} is not one of 'numpy', 'jax'")
+        y, p, u = self._symbol_groups
+        args = [TIME, y, p, u]
+        rate_exprs = [self.rates[n] for n in self.state_names]
+        readout_exprs = [r.expression for r in self.readouts]
+        modules: Any = "jax" if backend == "jax" else "numpy"
+        rhs = sympy.lambdify(args, rate_exprs, modules=modules, cse=True)
+        readouts = sympy.lambdify(args, readout_exprs, modules=modules, cse=True)
+        return CompiledModel(backend, rhs, readouts)
+
+    def latex_equations(self) -> list[tuple[str, str]]:
+        """``(state name, LaTeX of d state / dt = ...)`` for every state."""
+        out = []
+        for name in self.state_names:
+            lhs = rf"\frac{{d\,\mathrm{{{_latex_name(name)}}}}}{{dt}}"
+            rhs = sympy.latex(self.rates[name], symbol_names=self._latex_symbol_names())
+            out.append((name, f"{lhs} = {rhs}"))
+        return out
+
+    def latex_readouts(self) -> list[tuple[str, str]]:
+        """``(readout name, LaTeX)`` for every readout."""
+        names = self._latex_symbol_names()
+        return [
+            (r.name, rf"\mathrm{{{_latex_name(r.name)}}} = {sympy.latex(r.expression, symbol_names=names)}")
+            for r in self.readouts
+        ]
+
+    def _latex_symbol_names(self) -> dict[sympy.Symbol, str]:
+        names = {TIME: "t"}
+        for n in [*self.state_names, *self.parameter_names, *self.input_names]:
+            names[self.symbol(n)] = rf"\mathrm{{{_latex_name(n)}}}"
+        return names
+
+    def __repr__(self) -> str:
+        return (
+            f"OdeModel({self.name!r}, states={len(self.states)}, parameters={len(self.parameters)}, "
+            f"inputs={len(self.inputs)})"
+        )
+
+
+def _latex_name(name: str) -> str:
+    return name.replace("_", r"\_")
+
+
+@dataclass
+class ModelBuilder:
+    """Declare a model's parameters, states, inputs, equations and readouts, then ``build()``.
+
+    Each declaration returns the SymPy symbol to use in equations.
+    """
+
+    name: str
+    title: str
+    citation: str
+    notes: str = ""
+    _states: list[StateVariable] = field(default_factory=list)
+    _parameters: list[Parameter] = field(default_factory=list)
+    _inputs: list[InputSignal] = field(default_factory=list)
+    _rates: dict[str, sympy.Expr] = field(default_factory=dict)
+    _readouts: list[Readout] = field(default_factory=list)
+
+    def parameter(
+        self,
+        name: str,
+        value: float,
+        unit: str,
+        description: str,
+        source: str,
+        evidence: Evidence,
+        rationale: str = "",
+        lower: float = 0.0,
+        upper: float = math.inf,
+    ) -> sympy.Symbol:
+        """Declare a sourced parameter and return its symbol."""
+        self._parameters.append(
+            Parameter(name, float(value), unit, description, source, evidence, self.name,
+                      rationale, lower, upper)
+        )
+        return sympy.Symbol(name, real=True)
+
+    def state(self, name: str, unit: str, description: str, initial: float) -> sympy.Symbol:
+        """Declare a state and return its symbol."""
+        self._states.append(StateVariable(name, unit, description, float(initial)))
+        return sympy.Symbol(name, real=True)
+
+    def input(
+        self, name: str, unit: str, description: str, default: float,
+        lower: float = 0.0, upper: float = math.inf,
+    ) -> sympy.Symbol:
+        """Declare a piecewise-constant external input and return its symbol."""
+        self._inputs.append(InputSignal(name, unit, description, float(default), lower, upper))
+        return sympy.Symbol(name, real=True)
+
+    def rate(self, state: sympy.Symbol, expression: sympy.Expr) -> None:
+        """Set d(state)/dt."""
+        if state.name in self._rates:
+            raise ValueError(f"rate of {state.name} set twice")
+        self._rates[state.name] = expression
+
+    def readout(self, name: str, unit: str, description: str, expression: sympy.Expr) -> sympy.Expr:
+        """Declare a readout and return its expression (so later readouts can reuse it)."""
+        self._readouts.append(Readout(name, unit, description, sympy.sympify(expression)))
+        return expression
+
+    def build(self) -> OdeModel:
+        """Check completeness and return the immutable model."""
+        missing = [s.name for s in self._states if s.name not in self._rates]
+        if missing:
+            raise ValueError(f"model {self.name}: no rate equation for {missing}")
+        return OdeModel(
+            self.name, self.title, self.citation, self._states, self._parameters, self._inputs,
+            self._rates, self._readouts, self.notes,
+        )
+
+
+def clock_minutes(t: sympy.Expr, period_min: float = 1440.0) -> sympy.Expr:
+    """``t mod period`` written with ``floor`` so SBML and every backend agree."""
+    return t - period_min * sympy.floor(t / period_min)

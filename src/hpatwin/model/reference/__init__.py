@@ -1,0 +1,1 @@
+"""Published HPA models, each implemented from its paper's equations with its published parameters."""
