@@ -1,0 +1,1 @@
+"""Clinical decision support: instruments, biomarkers, protocol planning and safety screening."""

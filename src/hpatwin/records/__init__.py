@@ -1,0 +1,1 @@
+"""Patient records and interchange formats (FHIR R4, CSV)."""

@@ -1,0 +1,1 @@
+"""SBML export of model definitions and cross-checks in libRoadRunner."""
