@@ -5,8 +5,8 @@ Structure (SPEC §1.1): CRH → ACTH → cortisol with MR and GR negative feedba
 down-regulates (time constant of the Ron Mizrachi 2023 CNS state); pituitary and
 adrenal functional masses (Karin 2020); a two-harmonic circadian drive
 (Grosskopf/Alon stochastic model) phase-locked to the wake time with a
-cortisol awakening response; ultradian pulsatility as seeded lognormal noise on
-the drive (input ``ultradian_pulse``, Grosskopf/Alon); a stress input;
+cortisol awakening response; ultradian pulsatility as a seeded secretory pulse train on
+the drive (input ``ultradian_pulse``); a stress input;
 dexamethasone pharmacokinetics acting on pituitary GR; exogenous CRH for the
 CRH stimulation test; and total plasma, free and salivary cortisol readouts.
 
@@ -77,6 +77,13 @@ def build() -> OdeModel:
         rationale="Karin's MR(x)=1/x diverges as cortisol → 0 (full dexamethasone suppression); a small "
         "floor keeps it finite while leaving MR(1)=1 and the baseline behaviour unchanged.",
         lower=1e-4, upper=10)
+    fb_tau = b.parameter(
+        "feedback_delay_time_constant_min", 1440.0, "min",
+        "time constant of the genomic MR feedback effect compartment", "hpatwin", ASSUME,
+        rationale="MR/GR feedback on CRH acts largely through gene expression, with a delay of hours; "
+        "acting on Karin's MR term through a slow compartment keeps his weeks-scale compensation "
+        "while letting the published circadian drive reach the ~8× peak/nadir ratio (Debono)",
+        lower=1, upper=10080)
 
     # --- circadian drive, awakening response, sleep schedule ----------------------------
     a24 = b.parameter("circadian_amplitude_24h", 0.696, "1", "24 h harmonic of the drive (relative)",
@@ -90,16 +97,16 @@ def build() -> OdeModel:
                           "hpatwin default", ASSUME,
                           rationale="a common schedule; every patient may set their own", upper=24)
     off24 = b.parameter(
-        "circadian_peak_offset_24h_min", 0.0, "min", "24 h harmonic peak relative to wake time",
+        "circadian_peak_offset_24h_min", 300.0, "min", "24 h harmonic peak relative to wake time",
         "calibrated", ASSUME, lower=-720, upper=720,
         rationale="phases are not published with the amplitudes; calibrated so the plasma peak falls "
         "near 08:30 (Debono profile, PMC2684472) for a 07:00 wake time")
     off12 = b.parameter(
-        "circadian_peak_offset_12h_min", 0.0, "min", "12 h harmonic peak relative to wake time",
+        "circadian_peak_offset_12h_min", -120.0, "min", "12 h harmonic peak relative to wake time",
         "calibrated", ASSUME, lower=-720, upper=720,
         rationale="as the 24 h offset: calibrated to the Debono peak time and ~8× peak/nadir ratio")
     car_amp = b.parameter(
-        "awakening_response_amplitude", 1.0, "1", "extra drive after waking (relative to mean drive)",
+        "awakening_response_amplitude", 5.0, "1", "extra drive after waking (relative to mean drive)",
         "calibrated to Pruessner et al. 1997 Life Sci 61:2539 (+50-75% within 30 min)", ASSUME,
         rationale="shape and size are not published for this model; sized so salivary cortisol rises "
         "50-75% in the 30 min after waking", upper=20)
@@ -109,21 +116,34 @@ def build() -> OdeModel:
         rationale="drive peaks before the cortisol peak because cortisol lags the drive",
         lower=1, upper=120)
 
-    # --- ultradian pulsatility (input process parameters) -------------------------------
-    b.parameter("ultradian_noise_sigma", 1.5, "1", "log-SD of the lognormal drive noise", GROSSKOPF, PUB,
-                upper=5)
-    b.parameter(
-        "ultradian_bin_min", 30.0, "min", "duration each noise value holds", "calibrated", ASSUME,
-        rationale="chosen so plasma cortisol shows 7-13 secretory episodes per 24 h "
-        "(Weitzman et al. 1971); the Grosskopf model's step is not stated in the reference",
-        lower=1, upper=240)
+    # --- ultradian pulsatility (parameters of the seeded pulse-train input) -------------
+    b.parameter("ultradian_pulse_interval_min", 100.0, "min",
+                "mean interval between hypothalamic secretory pulses",
+                "Ultradian plasma corticotropin and cortisol rhythms: time-series analyses (ACTH "
+                "periodicities 55-140 min)", MEAS,
+                lower=30, upper=1440)
+    b.parameter("ultradian_pulse_duration_min", 20.0, "min", "duration of one secretory pulse",
+                "hpatwin", ASSUME, rationale="short CRH bursts filtered by ACTH (20 min) and cortisol "
+                "half-lives; calibrated to give distinct episodes", lower=10, upper=120)
+    b.parameter("ultradian_basal_fraction", 0.2, "1", "drive between pulses relative to the mean",
+                "hpatwin", ASSUME, rationale="secretion is episodic with low inter-pulse output "
+                "(Weitzman: secretion during ~24% of the day)", upper=1)
+    b.parameter("ultradian_interval_cv", 0.3, "1", "coefficient of variation of pulse intervals",
+                "hpatwin", ASSUME, rationale="irregular but not Poisson spacing; calibrated to the "
+                "7-13 episode range", lower=0.05, upper=3)
+    b.parameter("ultradian_amplitude_sigma", 0.4, "1", "log-SD of pulse amplitudes",
+                "hpatwin", ASSUME, rationale="variable pulse sizes (Grosskopf/Alon report amplitude CV "
+                "≈ 0.5); calibrated", upper=3)
+    b.parameter("ultradian_bin_min", 10.0, "min", "time grid of the pulse input", "hpatwin", ASSUME,
+                rationale="matches 10-min sampling of the pulse literature; a whole number of steps",
+                lower=1, upper=60)
 
     # --- GR sensitivity (slow) ----------------------------------------------------------
     gr_tau = b.parameter("gr_sensitivity_time_constant_days", 21.0, "d",
                          "time constant of GR-sensitivity adaptation", MIZRACHI + " (a7 = 1/21 per day)",
                          PUB, lower=0.5, upper=365)
     gr_theta = b.parameter(
-        "gr_downregulation_threshold", 2.0, "1",
+        "gr_downregulation_threshold", 3.0, "1",
         "normalised cortisol at which GR expression is halved (relative to baseline)", "hpatwin", ASSUME,
         rationale="chronic hypercortisolism down-regulates hippocampal/PFC GR (source article); set "
         "so daily cortisol peaks in health barely move GR while sustained doubling does",
@@ -157,11 +177,11 @@ def build() -> OdeModel:
 
     # --- clinical units -----------------------------------------------------------------
     cort_scale = b.parameter(
-        "cortisol_nmol_l_per_unit", 200.0, "nmol/L", "total plasma cortisol of normalised 1",
+        "cortisol_nmol_l_per_unit", 190.0, "nmol/L", "total plasma cortisol of normalised 1",
         "calibrated to Debono profile (PMC2684472): peak ~428 nmol/L at 08:32, nadir ~55 nmol/L",
         ASSUME, rationale="unit conversion of the normalised model", lower=1, upper=2000)
     acth_scale = b.parameter(
-        "acth_pg_ml_per_unit", 15.0, "pg/mL", "plasma ACTH of normalised 1",
+        "acth_pg_ml_per_unit", 12.0, "pg/mL", "plasma ACTH of normalised 1",
         "calibrated to morning ACTH 7-50 pg/mL (AccessMedicine reference table)", ASSUME,
         rationale="unit conversion of the normalised model", lower=0.1, upper=1000)
     cbg_cap = b.parameter(
@@ -177,14 +197,14 @@ def build() -> OdeModel:
         rationale="value not in the project reference folder; low-affinity, non-saturable albumin "
         "binding", upper=50)
     sal_ratio = b.parameter(
-        "salivary_to_free_ratio", 0.7, "1", "salivary / plasma free cortisol", "hpatwin", ASSUME,
+        "salivary_to_free_ratio", 0.4, "1", "salivary / plasma free cortisol", "hpatwin", ASSUME,
         rationale="salivary cortisol tracks plasma free cortisol, lowered by salivary 11β-HSD2; "
         "calibrated to the 08:00 2.8-20.7 and 23:00 < 2.8 nmol/L salivary ranges", upper=5)
 
     # --- inputs -------------------------------------------------------------------------
     stress = b.input("stress_input", "1", "stress drive multiplier (1 = none, 2 = doubled)", 1.0,
                      upper=100)
-    pulse = b.input("ultradian_pulse", "1", "lognormal ultradian noise on the drive (mean 1)", 1.0,
+    pulse = b.input("ultradian_pulse", "1", "ultradian secretory pulse train on the drive (mean 1)", 1.0,
                     upper=1e6)
     dex_dose = b.input("dex_dose_rate_mg_per_min", "mg/min", "oral dexamethasone dosing rate", 0.0,
                        upper=100)
@@ -203,6 +223,7 @@ def build() -> OdeModel:
     dex_gut = b.state("dex_gut_mg", "mg", "dexamethasone awaiting absorption", 0.0)
     dex = b.state("dex_plasma_ng_ml", "ng/mL", "plasma dexamethasone", 0.0)
     crh_exo = b.state("crh_exogenous", "1", "injected CRH (normalised)", 0.0)
+    cort_fb = b.state("cortisol_feedback", "1", "cortisol signal of the delayed MR feedback", 1.0)
 
     # --- equations ----------------------------------------------------------------------
     wake_min = 60 * wake_h
@@ -211,11 +232,11 @@ def build() -> OdeModel:
                  + a12 * sympy.cos(two_pi * (tod - wake_min - off12) / 720))
     since_wake = clock_minutes(TIME - wake_min) / car_tau
     awakening = car_amp * since_wake * sympy.exp(1 - since_wake)
-    drive = (circadian + awakening) * stress * pulse
+    drive = (circadian * pulse + awakening) * stress  # the awakening burst is not pulse-gated
 
-    mr = (1 + mr_floor) / (cort + mr_floor)
+    mr = (1 + mr_floor) / (cort_fb + mr_floor)
     gr_hyp = 1 / (1 + (grs * cort / k_gr) ** n_gr)
-    gr_pit = 1 / (1 + ((grs * cort + dex_pot * dex) / k_gr) ** n_gr)
+    gr_pit = 1 / (1 + (grs * (cort + dex_pot * dex) / k_gr) ** n_gr)
     crh_total = crh + crh_exo
 
     b.rate(crh, ln2 / crh_half * (drive * mr * gr_hyp - crh))
@@ -228,6 +249,7 @@ def build() -> OdeModel:
     b.rate(dex_gut, dex_dose - ln2 / dex_ka * dex_gut)
     b.rate(dex, ln2 / dex_ka * dex_gut * 1000 / dex_vol - ln2 / dex_ke * dex)
     b.rate(crh_exo, crh_inf - crh_exo_k * crh_exo)
+    b.rate(cort_fb, (cort - cort_fb) / fb_tau)
 
     total = b.readout("plasma_cortisol_nmol_l", "nmol/L", "total plasma cortisol", cort_scale * cort)
     a_q = 1 + alb_ratio
@@ -237,7 +259,7 @@ def build() -> OdeModel:
                      (-b_q + sympy.sqrt(b_q**2 + 4 * a_q * total * cbg_kd)) / (2 * a_q))
     b.readout("salivary_cortisol_nmol_l", "nmol/L", "salivary cortisol", sal_ratio * free)
     b.readout("acth_pg_ml", "pg/mL", "plasma ACTH", acth_scale * acth)
-    b.readout("crh_drive", "1", "hypothalamic drive (circadian + awakening) × stress × pulses", drive)
+    b.readout("crh_drive", "1", "hypothalamic drive (circadian × pulses + awakening) × stress", drive)
     b.readout("clock_hour", "h", "time of day", tod / 60)
     hours_awake = clock_minutes(TIME - wake_min) / 60
     awake_span = clock_minutes(60 * sleep_h - wake_min) / 60

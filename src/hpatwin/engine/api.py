@@ -1,0 +1,228 @@
+"""``simulate``: one call for one patient or a batch, returning a labelled xarray Dataset."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+from hpatwin.engine.inputs import InputValue, LognormalPulses, PulseTrain, Schedule
+from hpatwin.engine.jax_engine import run_jax
+from hpatwin.engine.prepared import PreparedRun, prepare_run
+from hpatwin.engine.scipy_engine import run_scipy
+from hpatwin.model.catalogue import get_model
+from hpatwin.model.definition import OdeModel
+from hpatwin.model.phenotypes import get_phenotype
+
+EngineName = Literal["jax", "scipy"]
+ParameterValues = Mapping[str, float | Sequence[float] | NDArray[np.float64]]
+
+#: (integration step, output interval) defaults in each model's own time unit
+DEFAULT_STEPS: dict[str, tuple[float, float]] = {
+    "hpa_core": (1.0, 10.0),
+    "karin2020": (1.0, 10.0),
+    "bangsgaard2017": (1.0, 10.0),
+    "gupta2007": (0.002, 0.1),
+    "sriram2012": (0.01, 0.5),
+}
+
+_SLOW_TIME_PARAMETERS = ("pituitary_turnover_days", "adrenal_turnover_days",
+                         "gr_sensitivity_time_constant_days")
+WARMUP_ACCELERATION = 10.0
+WARMUP_FAST_DAYS = 60.0
+WARMUP_SETTLE_DAYS = 20.0
+
+
+def run_prepared(run: PreparedRun, engine: EngineName = "jax") -> NDArray[np.float64]:
+    """Integrate a prepared run with the chosen engine."""
+    if engine == "jax":
+        return run_jax(run)
+    if engine == "scipy":
+        return run_scipy(run)
+    raise ValueError(f"engine: {engine!r} is not one of 'jax', 'scipy'")
+
+
+def simulate(
+    model: str | OdeModel = "hpa_core",
+    *,
+    days: float | None = None,
+    duration: float | None = None,
+    phenotype: str | None = None,
+    parameters: ParameterValues | None = None,
+    initial_state: ParameterValues | None = None,
+    inputs: Mapping[str, InputValue] | None = None,
+    n_patients: int | None = None,
+    dt: float | None = None,
+    output_every: float | None = None,
+    seed: int = 0,
+    pulses: bool = True,
+    engine: EngineName = "jax",
+    patient_offset: int = 0,
+) -> xr.Dataset:
+    """Simulate one patient or a batch and return states and readouts with units.
+
+    Parameters
+    ----------
+    model:
+        A built-in model name (see :func:`hpatwin.model_names`) or an :class:`OdeModel`.
+    days, duration:
+        Length of the run: ``days`` for minute-based models, or ``duration`` in the
+        model's own time unit.
+    phenotype:
+        A named phenotype of the HPA core (``healthy``, ``gr_resistant``, ``chronic_stress``…).
+    parameters, initial_state:
+        Overrides by name: a number, or one value per patient.
+    inputs:
+        Input overrides: a number, per-patient values, a :class:`~hpatwin.engine.inputs.Schedule`
+        or :class:`~hpatwin.engine.inputs.LognormalPulses`.
+    pulses:
+        HPA core only: seeded ultradian pulses (``False`` gives the deterministic configuration).
+    engine:
+        ``"jax"`` (vectorised, default) or ``"scipy"`` (reference).
+
+    The HPA core starts from its steady state for the given parameters unless
+    ``initial_state`` sets the slow states.
+
+    Example
+    -------
+    >>> import hpatwin
+    >>> ds = hpatwin.simulate("hpa_core", days=2, seed=3)
+    >>> float(ds["salivary_cortisol_nmol_l"].sel(time=1440 + 8 * 60).squeeze()) > 2.8
+    True
+    """
+    ode = get_model(model) if isinstance(model, str) else model
+    duration = _duration(ode, days, duration)
+    default_dt, default_output = DEFAULT_STEPS.get(ode.name, (1.0, 10.0))
+    dt = default_dt if dt is None else dt
+    output_every = default_output if output_every is None else output_every
+
+    params: dict[str, Any] = {}
+    merged_inputs: dict[str, InputValue] = {}
+    if phenotype is not None:
+        pheno = get_phenotype(phenotype)
+        if pheno.model != ode.name:
+            raise ValueError(f"phenotype: {phenotype!r} belongs to model {pheno.model}, not {ode.name}")
+        params.update(pheno.parameters)
+        merged_inputs.update(pheno.inputs)
+    params.update(parameters or {})
+    merged_inputs.update(inputs or {})
+
+    state = dict(initial_state or {})
+    if ode.name == "hpa_core":
+        if pulses and "ultradian_pulse" not in merged_inputs:
+            merged_inputs["ultradian_pulse"] = _pulses_for(ode, params, seed)
+        if not {"crh", "acth", "cortisol", "pituitary_mass", "adrenal_mass", "gr_sensitivity"} & set(state):
+            steady = steady_state(ode, params, merged_inputs, n_patients=n_patients, dt=dt)
+            state = {**steady, **state}
+
+    run = prepare_run(ode, duration, parameters=params, initial_state=state, inputs=merged_inputs,
+                      n_patients=n_patients, dt=dt, output_every=output_every,
+                      patient_offset=patient_offset, seed=seed)
+    states = run_prepared(run, engine)
+    return to_dataset(run, states, engine=engine, phenotype=phenotype)
+
+
+def _duration(model: OdeModel, days: float | None, duration: float | None) -> float:
+    if days is not None and duration is not None:
+        raise ValueError("days/duration: give one of them, not both")
+    if days is not None:
+        if model.time_unit != "min":
+            raise ValueError(f"days: model {model.name} runs in {model.time_unit}; give duration instead")
+        if not (isinstance(days, int | float) and math.isfinite(days) and days > 0):
+            raise ValueError(f"days: {days!r} must be a positive number of days")
+        return float(days) * 1440.0
+    if duration is None:
+        raise ValueError("days/duration: one of them is required")
+    return float(duration)
+
+
+_PULSE_PARAMETERS = ("ultradian_pulse_interval_min", "ultradian_pulse_duration_min",
+                     "ultradian_basal_fraction", "ultradian_interval_cv", "ultradian_amplitude_sigma",
+                     "ultradian_bin_min")
+
+
+def _pulses_for(model: OdeModel, params: Mapping[str, Any], seed: int) -> PulseTrain:
+    values = []
+    for name in _PULSE_PARAMETERS:
+        raw = np.asarray(params.get(name, model.parameter(name).value), dtype=float)
+        if raw.ndim and not np.all(raw == raw.flat[0]):
+            raise ValueError(f"parameter {name}: must be the same for every patient in a batch")
+        values.append(model.parameter(name).check(float(raw.flat[0])))
+    interval, duration, basal, cv, sigma, bin_min = values
+    return PulseTrain(interval, duration, basal, cv, sigma, bin_min=bin_min, seed=seed)
+
+
+def steady_state(
+    model: OdeModel,
+    parameters: ParameterValues,
+    inputs: Mapping[str, InputValue] | None = None,
+    *,
+    n_patients: int | None = None,
+    dt: float = 1.0,
+) -> dict[str, NDArray[np.float64]]:
+    """HPA core state at midnight on the deterministic steady rhythm for these parameters.
+
+    Gland masses and GR sensitivity settle over months, so the warm-up first runs
+    with their time constants shortened ``WARMUP_ACCELERATION``-fold (the steady
+    state does not depend on them), then at true speed; ultradian noise is off and
+    inputs given as schedules are held at their value at time 0.
+    """
+    constant_inputs: dict[str, InputValue] = {}
+    for name, value in (inputs or {}).items():
+        if isinstance(value, LognormalPulses | PulseTrain):
+            continue
+        constant_inputs[name] = value.value_at(0.0, model.input_signal(name).default) \
+            if isinstance(value, Schedule) else value
+    warm_dt = max(dt, 2.0)
+    fast = prepare_run(model, WARMUP_FAST_DAYS * 1440, parameters=parameters, inputs=constant_inputs,
+                       n_patients=n_patients, dt=warm_dt, output_every=1440.0 * WARMUP_FAST_DAYS)
+    for name in _SLOW_TIME_PARAMETERS:
+        fast.parameters[model.parameter_names.index(name)] /= WARMUP_ACCELERATION
+    state = run_jax(fast)[-1]
+    settle = prepare_run(model, WARMUP_SETTLE_DAYS * 1440, parameters=parameters, inputs=constant_inputs,
+                         n_patients=n_patients, dt=warm_dt, output_every=1440.0 * WARMUP_SETTLE_DAYS,
+                         initial_state={n: state[i] for i, n in enumerate(model.state_names)})
+    final = run_jax(settle)[-1]
+    keep = ("crh", "acth", "cortisol", "pituitary_mass", "adrenal_mass", "gr_sensitivity",
+            "cortisol_feedback")
+    return {n: final[model.state_names.index(n)] for n in keep}
+
+
+def to_dataset(run: PreparedRun, states: NDArray[np.float64], *, engine: str,
+               phenotype: str | None = None) -> xr.Dataset:
+    """Wrap engine output as an xarray Dataset: states and readouts over (time, patient)."""
+    model = run.model
+    times = run.output_times()
+    coords: dict[str, Any] = {
+        "time": ("time", times, {"units": model.time_unit, "long_name": "time since start"}),
+        "patient": ("patient", run.patient_indices, {"long_name": "patient index"}),
+    }
+    if model.time_unit == "min":
+        coords["time_day"] = ("time", times / 1440.0, {"units": "d", "long_name": "time since start"})
+    data: dict[str, Any] = {}
+    for i, s in enumerate(model.states):
+        data[s.name] = (("time", "patient"), states[:, i, :],
+                        {"units": s.unit, "long_name": s.description})
+    if model.readouts:
+        tick_index = np.arange(run.n_outputs + 1, dtype=np.int64) * run.ticks_per_output
+        inputs = run.inputs_at_ticks(tick_index)
+        values = model.compiled("numpy").readouts(
+            times[:, None], [states[:, i, :] for i in range(len(model.states))],
+            [row[None, :] for row in run.parameters], [inputs[i] for i in range(len(model.inputs))],
+        )
+        for r, value in zip(model.readouts, values, strict=True):
+            data[r.name] = (("time", "patient"),
+                            np.broadcast_to(np.asarray(value, dtype=float), states[:, 0, :].shape).copy(),
+                            {"units": r.unit, "long_name": r.description})
+    return xr.Dataset(
+        data, coords=coords,
+        attrs={
+            "model": model.name, "model_title": model.title, "citation": model.citation,
+            "engine": engine, "dt": run.dt, "seed": run.seed, "phenotype": phenotype or "",
+            "time_unit": model.time_unit,
+        },
+    )

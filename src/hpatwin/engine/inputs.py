@@ -1,0 +1,162 @@
+"""Piecewise-constant external inputs: constants, schedules and seeded ultradian noise.
+
+Every input of a model is piecewise constant in time. A user gives, per input,
+a number (constant, or one per patient), a :class:`Schedule` of change points,
+or a :class:`LognormalPulses` process (seeded, reproducible per patient
+whatever the batch size or chunking).
+
+Example
+-------
+>>> from hpatwin.engine.inputs import Schedule
+>>> stress = Schedule.of([(0, 1.0), (1440 * 7, 2.0), (1440 * 35, 1.0)])
+>>> stress.value_at(1440 * 10)
+2.0
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Change points ``(time, value)``: each value holds until the next change time.
+
+    Before the first change the input keeps its model default.
+    """
+
+    changes: tuple[tuple[float, float], ...]
+
+    @classmethod
+    def of(cls, changes: Sequence[tuple[float, float]] | Sequence[Sequence[float]]) -> Schedule:
+        """Validate and build a schedule (times strictly increasing, values finite)."""
+        cleaned: list[tuple[float, float]] = []
+        for index, pair in enumerate(changes):
+            if len(pair) != 2:
+                raise ValueError(f"schedule entry {index}: expected (time, value), got {pair!r}")
+            time, value = float(pair[0]), float(pair[1])
+            if not (math.isfinite(time) and math.isfinite(value)):
+                raise ValueError(f"schedule entry {index}: time and value must be finite")
+            if time < 0:
+                raise ValueError(f"schedule entry {index}: time {time:g} must be ≥ 0")
+            if cleaned and time <= cleaned[-1][0]:
+                raise ValueError(f"schedule entry {index}: times must increase strictly")
+            cleaned.append((time, value))
+        return cls(tuple(cleaned))
+
+    def value_at(self, time: float, default: float = 0.0) -> float:
+        """The value in effect at ``time``."""
+        value = default
+        for change_time, change_value in self.changes:
+            if change_time <= time:
+                value = change_value
+            else:
+                break
+        return value
+
+    def change_times(self) -> list[float]:
+        """Times at which the value changes."""
+        return [t for t, _ in self.changes]
+
+
+@dataclass(frozen=True)
+class LognormalPulses:
+    """Seeded lognormal noise with mean 1, holding each value for ``bin_min``.
+
+    ``exp(sigma·Z − sigma²/2)`` with ``Z`` standard normal, drawn per bin from a
+    stream keyed by ``(seed, patient index)`` so a patient's pulses do not depend
+    on which batch or chunk it runs in (Grosskopf/Alon stochastic ultradian model).
+    """
+
+    sigma: float
+    bin_min: float
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.sigma) and self.sigma >= 0):
+            raise ValueError(f"ultradian sigma: {self.sigma!r} must be a finite number ≥ 0")
+        if not (math.isfinite(self.bin_min) and self.bin_min > 0):
+            raise ValueError(f"ultradian bin_min: {self.bin_min!r} must be > 0")
+
+    def sample(self, patient_indices: NDArray[np.int64], n_bins: int) -> NDArray[np.float64]:
+        """Noise of shape ``(n_bins, n_patients)``."""
+        out = np.empty((n_bins, len(patient_indices)))
+        for column, patient in enumerate(patient_indices):
+            stream = np.random.Generator(
+                np.random.PCG64(np.random.SeedSequence(entropy=self.seed, spawn_key=(int(patient),)))
+            )
+            out[:, column] = np.exp(self.sigma * stream.standard_normal(n_bins) - 0.5 * self.sigma**2)
+        return out
+
+
+@dataclass(frozen=True)
+class PulseTrain:
+    """Seeded secretory pulse train with mean 1, on a grid of ``bin_min``.
+
+    Pulse onsets form a renewal process with gamma-distributed intervals (mean
+    ``mean_interval_min``, coefficient of variation ``interval_cv``); each pulse
+    lasts ``pulse_duration_min`` with a lognormal amplitude (log-SD
+    ``amplitude_sigma``, mean 1). Between pulses the value is
+    ``basal_fraction``; the pulse height is scaled so the long-run mean is 1.
+    Streams are keyed by ``(seed, patient index)``, so a patient's pulses do not
+    depend on the batch or chunk it runs in.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> train = PulseTrain(160.0, 20.0, 0.3, 0.5, 0.4, bin_min=10.0, seed=1)
+    >>> x = train.sample(np.arange(200), 144 * 30)
+    >>> 0.9 < float(x.mean()) < 1.1
+    True
+    """
+
+    mean_interval_min: float
+    pulse_duration_min: float
+    basal_fraction: float
+    interval_cv: float
+    amplitude_sigma: float
+    bin_min: float = 10.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        checks = {
+            "mean_interval_min": self.mean_interval_min > 0,
+            "pulse_duration_min": 0 < self.pulse_duration_min <= self.mean_interval_min,
+            "basal_fraction": 0 <= self.basal_fraction <= 1,
+            "interval_cv": 0 < self.interval_cv <= 3,
+            "amplitude_sigma": 0 <= self.amplitude_sigma <= 3,
+            "bin_min": self.bin_min > 0,
+        }
+        for name, ok in checks.items():
+            if not ok or not math.isfinite(getattr(self, name)):
+                raise ValueError(f"pulse train {name}: {getattr(self, name)!r} is out of range")
+
+    def sample(self, patient_indices: NDArray[np.int64], n_bins: int) -> NDArray[np.float64]:
+        """Values of shape ``(n_bins, n_patients)``."""
+        out = np.full((n_bins, len(patient_indices)), self.basal_fraction)
+        height = (1 - self.basal_fraction) * self.mean_interval_min / self.pulse_duration_min
+        shape = 1.0 / self.interval_cv**2
+        scale = self.mean_interval_min / shape
+        duration_bins = max(1, round(self.pulse_duration_min / self.bin_min))
+        horizon = n_bins * self.bin_min
+        for column, patient in enumerate(patient_indices):
+            stream = np.random.Generator(
+                np.random.PCG64(np.random.SeedSequence(entropy=self.seed, spawn_key=(int(patient), 1)))
+            )
+            # start in the stationary regime: first onset uniformly within one interval
+            onset = stream.uniform(0, self.mean_interval_min)
+            while onset < horizon:
+                amplitude = math.exp(self.amplitude_sigma * stream.standard_normal()
+                                     - 0.5 * self.amplitude_sigma**2)
+                first = int(onset // self.bin_min)
+                out[first:first + duration_bins, column] += height * amplitude
+                onset += stream.gamma(shape, scale)
+        return out
+
+
+InputValue = float | Sequence[float] | NDArray[np.float64] | Schedule | LognormalPulses | PulseTrain

@@ -1,0 +1,216 @@
+"""A validated, engine-independent description of one batch run.
+
+:func:`prepare_run` turns user arguments (model, duration, per-patient
+parameters, initial states and inputs) into arrays on a common "tick" grid:
+every input is constant within a tick, every output time is a tick boundary,
+and each tick is a whole number of integration steps. Both engines consume the
+same :class:`PreparedRun`, so they integrate exactly the same problem.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hpatwin.engine.inputs import InputValue, LognormalPulses, PulseTrain, Schedule
+from hpatwin.model.definition import OdeModel
+
+_STEP_TOLERANCE = 1e-9
+
+
+@dataclass
+class PreparedRun:
+    """Arrays for one batch: ``n_patients`` columns, ``n_ticks`` piecewise-constant ticks."""
+
+    model: OdeModel
+    n_patients: int
+    patient_indices: NDArray[np.int64]
+    dt: float
+    steps_per_tick: int
+    ticks_per_output: int
+    n_outputs: int
+    parameters: NDArray[np.float64]  # (n_parameters, n_patients)
+    initial_state: NDArray[np.float64]  # (n_states, n_patients)
+    constant_inputs: dict[int, NDArray[np.float64]] = field(default_factory=dict)  # (n_patients,)
+    series_inputs: dict[int, NDArray[np.float64]] = field(default_factory=dict)  # (n_ticks, 1|n)
+    seed: int = 0
+
+    @property
+    def tick(self) -> float:
+        """Tick length in model time units."""
+        return self.dt * self.steps_per_tick
+
+    @property
+    def n_ticks(self) -> int:
+        """Number of ticks in the run."""
+        return self.n_outputs * self.ticks_per_output
+
+    @property
+    def duration(self) -> float:
+        """Simulated duration in model time units."""
+        return self.n_ticks * self.tick
+
+    def output_times(self) -> NDArray[np.float64]:
+        """Output times including 0, shape ``(n_outputs + 1,)``."""
+        return np.arange(self.n_outputs + 1) * self.ticks_per_output * self.tick
+
+    def inputs_at_ticks(self, tick_index: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Input values ``(n_inputs, len(tick_index), n_patients)`` in effect during given ticks."""
+        n_inputs = len(self.model.inputs)
+        out = np.empty((n_inputs, len(tick_index), self.n_patients))
+        for i in range(n_inputs):
+            if i in self.series_inputs:
+                series = self.series_inputs[i]
+                out[i] = np.broadcast_to(series[np.clip(tick_index, 0, self.n_ticks - 1)],
+                                         (len(tick_index), self.n_patients))
+            else:
+                out[i] = self.constant_inputs[i][None, :]
+        return out
+
+
+def _steps(value: float, dt: float, what: str) -> int:
+    ratio = value / dt
+    steps = round(ratio)
+    if steps <= 0 or abs(ratio - steps) > _STEP_TOLERANCE * max(1.0, ratio):
+        raise ValueError(f"{what}: {value:g} must be a positive whole multiple of dt = {dt:g}")
+    return int(steps)
+
+
+def _per_patient(values: float | Sequence[float] | NDArray[np.float64], n: int, what: str,
+                 ) -> NDArray[np.float64]:
+    array = np.asarray(values, dtype=float)
+    if array.ndim == 0:
+        array = np.full(n, float(array))
+    if array.shape != (n,):
+        raise ValueError(f"{what}: expected a number or {n} values (one per patient), got shape {array.shape}")
+    return array
+
+
+def prepare_run(
+    model: OdeModel,
+    duration: float,
+    *,
+    parameters: Mapping[str, float | Sequence[float] | NDArray[np.float64]] | None = None,
+    initial_state: Mapping[str, float | Sequence[float] | NDArray[np.float64]] | None = None,
+    inputs: Mapping[str, InputValue] | None = None,
+    n_patients: int | None = None,
+    dt: float = 1.0,
+    output_every: float = 10.0,
+    patient_offset: int = 0,
+    seed: int = 0,
+) -> PreparedRun:
+    """Validate arguments and lay every input out on the tick grid.
+
+    ``n_patients`` defaults to the length of any per-patient array given, else 1.
+    Errors name the offending field and its allowed range.
+    """
+    parameters = dict(parameters or {})
+    initial_state = dict(initial_state or {})
+    inputs = dict(inputs or {})
+    if not (isinstance(duration, int | float) and math.isfinite(duration) and duration > 0):
+        raise ValueError(f"duration: {duration!r} must be a positive, finite number of {model.time_unit}")
+    if not (math.isfinite(dt) and dt > 0):
+        raise ValueError(f"dt: {dt!r} must be positive")
+    if not (math.isfinite(output_every) and output_every > 0):
+        raise ValueError(f"output_every: {output_every!r} must be positive")
+
+    lengths = {len(np.atleast_1d(np.asarray(v, dtype=float)))
+               for v in [*parameters.values(), *initial_state.values()]
+               if np.ndim(np.asarray(v, dtype=float)) == 1}
+    lengths |= {len(np.asarray(v)) for v in inputs.values()
+                if not isinstance(v, Schedule | LognormalPulses | PulseTrain) and np.ndim(np.asarray(v)) == 1}
+    if n_patients is None:
+        if len(lengths) > 1:
+            raise ValueError(f"parameters: per-patient arrays have different lengths {sorted(lengths)}")
+        n_patients = lengths.pop() if lengths else 1
+    if n_patients < 1:
+        raise ValueError(f"n_patients: {n_patients} must be ≥ 1")
+
+    # parameters: check names and every value against the registry's allowed range
+    param_rows = []
+    for p in model.parameters:
+        raw = parameters.pop(p.name, p.value)
+        values = _per_patient(raw, n_patients, f"parameter {p.name}")
+        bad = ~np.isfinite(values) | (values < p.lower) | (values > p.upper)
+        if bad.any():
+            first = values[bad][0]
+            raise ValueError(
+                f"parameter {p.name}: {first!r} is outside the allowed range {p.range_text()}"
+            )
+        param_rows.append(values)
+    if parameters:
+        unknown = ", ".join(sorted(parameters))
+        raise ValueError(f"parameter: unknown name(s) {unknown} for model {model.name}; "
+                         f"known: {', '.join(model.parameter_names)}")
+
+    state_rows = []
+    for s in model.states:
+        values = _per_patient(initial_state.pop(s.name, s.initial), n_patients, f"initial state {s.name}")
+        if not np.isfinite(values).all():
+            raise ValueError(f"initial state {s.name}: values must be finite")
+        state_rows.append(values)
+    if initial_state:
+        raise ValueError(f"initial state: unknown state(s) {', '.join(sorted(initial_state))}; "
+                         f"known: {', '.join(model.state_names)}")
+
+    unknown_inputs = set(inputs) - set(model.input_names)
+    if unknown_inputs:
+        raise ValueError(f"input: unknown input(s) {', '.join(sorted(unknown_inputs))}; "
+                         f"known: {', '.join(model.input_names) or 'none'}")
+
+    # the tick: the largest step-multiple dividing every change time, noise bin and output step
+    dt = float(dt)
+    step_counts = [_steps(output_every, dt, "output_every")]
+    total_steps = _steps(duration, dt, "duration")
+    for name, value in inputs.items():
+        if isinstance(value, Schedule):
+            step_counts += [_steps(t, dt, f"input {name} change time") for t in value.change_times() if t > 0]
+        elif isinstance(value, LognormalPulses | PulseTrain):
+            step_counts.append(_steps(value.bin_min, dt, f"input {name} bin_min"))
+    steps_per_tick = math.gcd(*step_counts)
+    output_steps = step_counts[0]
+    if total_steps % output_steps:
+        raise ValueError(f"duration: {duration:g} must be a whole multiple of output_every = {output_every:g}")
+    n_outputs = total_steps // output_steps
+    ticks_per_output = output_steps // steps_per_tick
+    n_ticks = n_outputs * ticks_per_output
+    tick = dt * steps_per_tick
+    tick_starts = np.arange(n_ticks) * tick
+
+    indices = np.arange(patient_offset, patient_offset + n_patients, dtype=np.int64)
+    constant: dict[int, NDArray[np.float64]] = {}
+    series: dict[int, NDArray[np.float64]] = {}
+    for i, signal in enumerate(model.inputs):
+        value = inputs.get(signal.name, signal.default)
+        if isinstance(value, Schedule):
+            for _, v in value.changes:
+                signal.check(v)
+            series[i] = np.array([[value.value_at(t, signal.default)] for t in tick_starts])
+        elif isinstance(value, LognormalPulses | PulseTrain):
+            n_bins = math.ceil(duration / value.bin_min)
+            noise = value.sample(indices, n_bins)
+            bin_of_tick = np.floor(tick_starts / value.bin_min + 1e-9).astype(np.int64)
+            series[i] = noise[bin_of_tick]
+        else:
+            values = _per_patient(value, n_patients, f"input {signal.name}")
+            for v in values:
+                signal.check(v)
+            constant[i] = values
+    return PreparedRun(
+        model=model,
+        n_patients=n_patients,
+        patient_indices=indices,
+        dt=dt,
+        steps_per_tick=steps_per_tick,
+        ticks_per_output=ticks_per_output,
+        n_outputs=n_outputs,
+        parameters=np.array(param_rows),
+        initial_state=np.array(state_rows),
+        constant_inputs=constant,
+        series_inputs=series,
+        seed=seed,
+    )

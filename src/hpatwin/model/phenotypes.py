@@ -1,0 +1,72 @@
+"""Named phenotypes of the HPA core: parameter and input changes from the healthy default.
+
+Each phenotype states its source and evidence level like a parameter does.
+
+Example
+-------
+>>> from hpatwin.model.phenotypes import get_phenotype
+>>> get_phenotype("chronic_stress").inputs["stress_input"]
+2.0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hpatwin.parameters import Evidence
+
+
+@dataclass(frozen=True)
+class Phenotype:
+    """A named set of parameter and constant-input changes for a model."""
+
+    name: str
+    model: str
+    description: str
+    source: str
+    evidence: Evidence
+    rationale: str = ""
+    parameters: dict[str, float] = field(default_factory=dict)
+    inputs: dict[str, float] = field(default_factory=dict)
+
+
+_PHENOTYPES: dict[str, Phenotype] = {}
+
+
+def register(phenotype: Phenotype) -> None:
+    """Add a phenotype (names are unique)."""
+    if phenotype.name in _PHENOTYPES:
+        raise ValueError(f"phenotype {phenotype.name} registered twice")
+    _PHENOTYPES[phenotype.name] = phenotype
+
+
+def phenotype_names(model: str | None = None) -> list[str]:
+    """Known phenotype names (optionally only for one model)."""
+    return [n for n, p in _PHENOTYPES.items() if model is None or p.model == model]
+
+
+def get_phenotype(name: str) -> Phenotype:
+    """Look up a phenotype; the error lists the known names."""
+    if name not in _PHENOTYPES:
+        raise ValueError(f"phenotype: unknown phenotype {name!r}; known: {', '.join(_PHENOTYPES)}")
+    return _PHENOTYPES[name]
+
+
+register(Phenotype(
+    "healthy", "hpa_core", "healthy adult, 07:00-23:00 sleep/wake schedule, no stressor",
+    "hpatwin defaults (see parameter registry)", Evidence.PUBLISHED_MODEL,
+))
+register(Phenotype(
+    "gr_resistant", "hpa_core",
+    "glucocorticoid-receptor resistance: weak GR feedback, dexamethasone non-suppression",
+    "Carroll et al. 1981 Arch Gen Psychiatry 38:15 (DST non-suppression in melancholia)",
+    Evidence.ASSUMPTION,
+    rationale="GR resistance represented as 25% of healthy receptor capacity; the size is not "
+    "published for this model",
+    parameters={"gr_expression_capacity": 0.25},
+))
+register(Phenotype(
+    "chronic_stress", "hpa_core", "sustained doubled stress drive on CRH (Karin 2020 protocol)",
+    "Karin et al. 2020 Mol Syst Biol 16:e9510 (prolonged stress input u = 2)", Evidence.PUBLISHED_MODEL,
+    inputs={"stress_input": 2.0},
+))
