@@ -12,7 +12,9 @@ import hpatwin
 
 @functools.cache
 def _healthy_week(seed: int, n_patients: int) -> xr.Dataset:
-    return hpatwin.simulate("hpa_core", days=7, phenotype="healthy", seed=seed, n_patients=n_patients)
+    return hpatwin.simulate(
+        "hpa_core", days=7, phenotype="healthy", seed=seed, n_patients=n_patients
+    )
 
 
 @pytest.fixture(scope="session")

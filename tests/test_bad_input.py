@@ -28,7 +28,7 @@ def test_bad_parameter_value_names_parameter_and_range(value: float) -> None:
 
 
 def test_unknown_parameter_name() -> None:
-    with pytest.raises(ValueError, match="unknown name.*cortisol_halflife"):
+    with pytest.raises(ValueError, match=r"unknown name.*cortisol_halflife"):
         hpatwin.simulate("hpa_core", days=1, parameters={"cortisol_halflife": 60})
 
 

@@ -36,8 +36,13 @@ def test_engines_agree_with_pulses_and_schedules_on_a_batch() -> None:
         "ultradian_pulse": PulseTrain(100.0, 20.0, 0.2, 0.3, 0.4, bin_min=10.0, seed=3),
         "stress_input": Schedule.of([(0.0, 1.0), (600.0, 1.8)]),
     }
-    kwargs = {"days": 1.0, "dt": 0.25, "output_every": 10.0, "inputs": inputs,
-              "parameters": {"crh_half_life_min": [4.0, 6.0]}}
+    kwargs = {
+        "days": 1.0,
+        "dt": 0.25,
+        "output_every": 10.0,
+        "inputs": inputs,
+        "parameters": {"crh_half_life_min": [4.0, 6.0]},
+    }
     a = hpatwin.simulate("hpa_core", engine="jax", **kwargs)  # type: ignore[arg-type]
     b = hpatwin.simulate("hpa_core", engine="scipy", **kwargs)  # type: ignore[arg-type]
     assert a.sizes["patient"] == 2

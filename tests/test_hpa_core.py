@@ -32,14 +32,19 @@ def test_deterministic_salivary_targets(healthy_deterministic: xr.Dataset) -> No
 
 def test_pulsatile_salivary_targets_median_over_days(healthy_week: xr.Dataset) -> None:
     # a single saliva sample can meet a pulse; clinical protocols average days, so do we
-    s08 = np.median([_clock(healthy_week, "salivary_cortisol_nmol_l", d, 8) for d in range(1, 7)], axis=0)
-    s23 = np.median([_clock(healthy_week, "salivary_cortisol_nmol_l", d, 23) for d in range(1, 7)], axis=0)
+    s08 = np.median(
+        [_clock(healthy_week, "salivary_cortisol_nmol_l", d, 8) for d in range(1, 7)], axis=0
+    )
+    s23 = np.median(
+        [_clock(healthy_week, "salivary_cortisol_nmol_l", d, 23) for d in range(1, 7)], axis=0
+    )
     assert np.all((s08 >= SALIVA_0800_RANGE_NMOL_L[0]) & (s08 <= SALIVA_0800_RANGE_NMOL_L[1]))
     assert np.all(s23 < SALIVA_2300_MAX_NMOL_L)
 
 
-def test_peak_in_morning_and_nadir_near_midnight(healthy_deterministic: xr.Dataset,
-                                                 healthy_week: xr.Dataset) -> None:
+def test_peak_in_morning_and_nadir_near_midnight(
+    healthy_deterministic: xr.Dataset, healthy_week: xr.Dataset
+) -> None:
     cortisol = healthy_deterministic["plasma_cortisol_nmol_l"].isel(patient=0)
     extremes = daily_extremes(cortisol["time"], cortisol, day=1)
     assert 6.5 <= extremes.peak_clock_h <= 9.5
@@ -58,7 +63,10 @@ def test_peak_in_morning_and_nadir_near_midnight(healthy_deterministic: xr.Datas
 def test_secretory_episodes_per_day(healthy_week: xr.Dataset) -> None:
     counts = [
         count_secretory_episodes(
-            healthy_week["plasma_cortisol_nmol_l"].isel(patient=p).sel(time=slice(d * 1440, (d + 1) * 1440)).values
+            healthy_week["plasma_cortisol_nmol_l"]
+            .isel(patient=p)
+            .sel(time=slice(d * 1440, (d + 1) * 1440))
+            .values
         )
         for p in range(healthy_week.sizes["patient"])
         for d in range(1, 7)
@@ -72,7 +80,9 @@ def test_pulses_reproducible_and_independent_of_batch() -> None:
     b = hpatwin.simulate("hpa_core", days=1, seed=5, n_patients=3)
     np.testing.assert_array_equal(a["cortisol"].values, b["cortisol"].values)
     alone = hpatwin.simulate("hpa_core", days=1, seed=5, n_patients=1, patient_offset=2)
-    np.testing.assert_allclose(alone["cortisol"].values[:, 0], a["cortisol"].values[:, 2], rtol=1e-12)
+    np.testing.assert_allclose(
+        alone["cortisol"].values[:, 0], a["cortisol"].values[:, 2], rtol=1e-12
+    )
     other = hpatwin.simulate("hpa_core", days=1, seed=6, n_patients=1)
     assert not np.allclose(other["cortisol"].values[:, 0], a["cortisol"].values[:, 0])
 
@@ -112,8 +122,9 @@ def test_weeks_of_stress_leave_cortisol_high_and_acth_low() -> None:
 
 def test_karin_reference_model_shows_the_same_signature() -> None:
     schedule = hpatwin.engine.Schedule.of([(0.0, 2.0), (42 * 1440.0, 1.0)])
-    ds = hpatwin.simulate("karin2020", days=84, inputs={"stress_input": schedule}, output_every=1440.0,
-                          dt=2.0)
+    ds = hpatwin.simulate(
+        "karin2020", days=84, inputs={"stress_input": schedule}, output_every=1440.0, dt=2.0
+    )
     day = ds["time_day"].values
     after = (day >= 45) & (day <= 70)
     assert np.all(ds["cortisol"].values[after, 0] > 1.05)

@@ -45,8 +45,12 @@ def daily_extremes(times_min: ArrayLike, values: ArrayLike, day: int) -> DailyEx
     mask = (t >= day * 1440) & (t < (day + 1) * 1440)
     tt, vv = t[mask], v[mask]
     i_max, i_min = int(np.argmax(vv)), int(np.argmin(vv))
-    return DailyExtremes(float(vv[i_max]), float(tt[i_max] % 1440 / 60), float(vv[i_min]),
-                         float(tt[i_min] % 1440 / 60))
+    return DailyExtremes(
+        float(vv[i_max]),
+        float(tt[i_max] % 1440 / 60),
+        float(vv[i_min]),
+        float(tt[i_min] % 1440 / 60),
+    )
 
 
 def count_secretory_episodes(

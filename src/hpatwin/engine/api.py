@@ -30,8 +30,11 @@ DEFAULT_STEPS: dict[str, tuple[float, float]] = {
     "sriram2012": (0.01, 0.5),
 }
 
-_SLOW_TIME_PARAMETERS = ("pituitary_turnover_days", "adrenal_turnover_days",
-                         "gr_sensitivity_time_constant_days")
+_SLOW_TIME_PARAMETERS = (
+    "pituitary_turnover_days",
+    "adrenal_turnover_days",
+    "gr_sensitivity_time_constant_days",
+)
 WARMUP_ACCELERATION = 10.0
 WARMUP_FAST_DAYS = 60.0
 WARMUP_SETTLE_DAYS = 20.0
@@ -105,7 +108,9 @@ def simulate(
     if phenotype is not None:
         pheno = get_phenotype(phenotype)
         if pheno.model != ode.name:
-            raise ValueError(f"phenotype: {phenotype!r} belongs to model {pheno.model}, not {ode.name}")
+            raise ValueError(
+                f"phenotype: {phenotype!r} belongs to model {pheno.model}, not {ode.name}"
+            )
         params.update(pheno.parameters)
         merged_inputs.update(pheno.inputs)
     params.update(parameters or {})
@@ -115,13 +120,29 @@ def simulate(
     if ode.name == "hpa_core":
         if pulses and "ultradian_pulse" not in merged_inputs:
             merged_inputs["ultradian_pulse"] = _pulses_for(ode, params, seed)
-        if not {"crh", "acth", "cortisol", "pituitary_mass", "adrenal_mass", "gr_sensitivity"} & set(state):
+        if not {
+            "crh",
+            "acth",
+            "cortisol",
+            "pituitary_mass",
+            "adrenal_mass",
+            "gr_sensitivity",
+        } & set(state):
             steady = steady_state(ode, params, merged_inputs, n_patients=n_patients, dt=dt)
             state = {**steady, **state}
 
-    run = prepare_run(ode, duration, parameters=params, initial_state=state, inputs=merged_inputs,
-                      n_patients=n_patients, dt=dt, output_every=output_every,
-                      patient_offset=patient_offset, seed=seed)
+    run = prepare_run(
+        ode,
+        duration,
+        parameters=params,
+        initial_state=state,
+        inputs=merged_inputs,
+        n_patients=n_patients,
+        dt=dt,
+        output_every=output_every,
+        patient_offset=patient_offset,
+        seed=seed,
+    )
     states = run_prepared(run, engine)
     return to_dataset(run, states, engine=engine, phenotype=phenotype)
 
@@ -131,7 +152,9 @@ def _duration(model: OdeModel, days: float | None, duration: float | None) -> fl
         raise ValueError("days/duration: give one of them, not both")
     if days is not None:
         if model.time_unit != "min":
-            raise ValueError(f"days: model {model.name} runs in {model.time_unit}; give duration instead")
+            raise ValueError(
+                f"days: model {model.name} runs in {model.time_unit}; give duration instead"
+            )
         if not (isinstance(days, int | float) and math.isfinite(days) and days > 0):
             raise ValueError(f"days: {days!r} must be a positive number of days")
         return float(days) * 1440.0
@@ -140,9 +163,14 @@ def _duration(model: OdeModel, days: float | None, duration: float | None) -> fl
     return float(duration)
 
 
-_PULSE_PARAMETERS = ("ultradian_pulse_interval_min", "ultradian_pulse_duration_min",
-                     "ultradian_basal_fraction", "ultradian_interval_cv", "ultradian_amplitude_sigma",
-                     "ultradian_bin_min")
+_PULSE_PARAMETERS = (
+    "ultradian_pulse_interval_min",
+    "ultradian_pulse_duration_min",
+    "ultradian_basal_fraction",
+    "ultradian_interval_cv",
+    "ultradian_amplitude_sigma",
+    "ultradian_bin_min",
+)
 
 
 def _pulses_for(model: OdeModel, params: Mapping[str, Any], seed: int) -> PulseTrain:
@@ -175,25 +203,50 @@ def steady_state(
     for name, value in (inputs or {}).items():
         if isinstance(value, LognormalPulses | PulseTrain):
             continue
-        constant_inputs[name] = value.value_at(0.0, model.input_signal(name).default) \
-            if isinstance(value, Schedule) else value
+        constant_inputs[name] = (
+            value.value_at(0.0, model.input_signal(name).default)
+            if isinstance(value, Schedule)
+            else value
+        )
     warm_dt = max(dt, 2.0)
-    fast = prepare_run(model, WARMUP_FAST_DAYS * 1440, parameters=parameters, inputs=constant_inputs,
-                       n_patients=n_patients, dt=warm_dt, output_every=1440.0 * WARMUP_FAST_DAYS)
+    fast = prepare_run(
+        model,
+        WARMUP_FAST_DAYS * 1440,
+        parameters=parameters,
+        inputs=constant_inputs,
+        n_patients=n_patients,
+        dt=warm_dt,
+        output_every=1440.0 * WARMUP_FAST_DAYS,
+    )
     for name in _SLOW_TIME_PARAMETERS:
         fast.parameters[model.parameter_names.index(name)] /= WARMUP_ACCELERATION
     state = run_jax(fast)[-1]
-    settle = prepare_run(model, WARMUP_SETTLE_DAYS * 1440, parameters=parameters, inputs=constant_inputs,
-                         n_patients=n_patients, dt=warm_dt, output_every=1440.0 * WARMUP_SETTLE_DAYS,
-                         initial_state={n: state[i] for i, n in enumerate(model.state_names)})
+    settle = prepare_run(
+        model,
+        WARMUP_SETTLE_DAYS * 1440,
+        parameters=parameters,
+        inputs=constant_inputs,
+        n_patients=n_patients,
+        dt=warm_dt,
+        output_every=1440.0 * WARMUP_SETTLE_DAYS,
+        initial_state={n: state[i] for i, n in enumerate(model.state_names)},
+    )
     final = run_jax(settle)[-1]
-    keep = ("crh", "acth", "cortisol", "pituitary_mass", "adrenal_mass", "gr_sensitivity",
-            "cortisol_feedback")
+    keep = (
+        "crh",
+        "acth",
+        "cortisol",
+        "pituitary_mass",
+        "adrenal_mass",
+        "gr_sensitivity",
+        "cortisol_feedback",
+    )
     return {n: final[model.state_names.index(n)] for n in keep}
 
 
-def to_dataset(run: PreparedRun, states: NDArray[np.float64], *, engine: str,
-               phenotype: str | None = None) -> xr.Dataset:
+def to_dataset(
+    run: PreparedRun, states: NDArray[np.float64], *, engine: str, phenotype: str | None = None
+) -> xr.Dataset:
     """Wrap engine output as an xarray Dataset: states and readouts over (time, patient)."""
     model = run.model
     times = run.output_times()
@@ -202,27 +255,44 @@ def to_dataset(run: PreparedRun, states: NDArray[np.float64], *, engine: str,
         "patient": ("patient", run.patient_indices, {"long_name": "patient index"}),
     }
     if model.time_unit == "min":
-        coords["time_day"] = ("time", times / 1440.0, {"units": "d", "long_name": "time since start"})
+        coords["time_day"] = (
+            "time",
+            times / 1440.0,
+            {"units": "d", "long_name": "time since start"},
+        )
     data: dict[str, Any] = {}
     for i, s in enumerate(model.states):
-        data[s.name] = (("time", "patient"), states[:, i, :],
-                        {"units": s.unit, "long_name": s.description})
+        data[s.name] = (
+            ("time", "patient"),
+            states[:, i, :],
+            {"units": s.unit, "long_name": s.description},
+        )
     if model.readouts:
         tick_index = np.arange(run.n_outputs + 1, dtype=np.int64) * run.ticks_per_output
         inputs = run.inputs_at_ticks(tick_index)
         values = model.compiled("numpy").readouts(
-            times[:, None], [states[:, i, :] for i in range(len(model.states))],
-            [row[None, :] for row in run.parameters], [inputs[i] for i in range(len(model.inputs))],
+            times[:, None],
+            [states[:, i, :] for i in range(len(model.states))],
+            [row[None, :] for row in run.parameters],
+            [inputs[i] for i in range(len(model.inputs))],
         )
         for r, value in zip(model.readouts, values, strict=True):
-            data[r.name] = (("time", "patient"),
-                            np.broadcast_to(np.asarray(value, dtype=float), states[:, 0, :].shape).copy(),
-                            {"units": r.unit, "long_name": r.description})
+            data[r.name] = (
+                ("time", "patient"),
+                np.broadcast_to(np.asarray(value, dtype=float), states[:, 0, :].shape).copy(),
+                {"units": r.unit, "long_name": r.description},
+            )
     return xr.Dataset(
-        data, coords=coords,
+        data,
+        coords=coords,
         attrs={
-            "model": model.name, "model_title": model.title, "citation": model.citation,
-            "engine": engine, "dt": run.dt, "seed": run.seed, "phenotype": phenotype or "",
+            "model": model.name,
+            "model_title": model.title,
+            "citation": model.citation,
+            "engine": engine,
+            "dt": run.dt,
+            "seed": run.seed,
+            "phenotype": phenotype or "",
             "time_unit": model.time_unit,
         },
     )

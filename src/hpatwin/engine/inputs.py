@@ -88,9 +88,13 @@ class LognormalPulses:
         out = np.empty((n_bins, len(patient_indices)))
         for column, patient in enumerate(patient_indices):
             stream = np.random.Generator(
-                np.random.PCG64(np.random.SeedSequence(entropy=self.seed, spawn_key=(int(patient),)))
+                np.random.PCG64(
+                    np.random.SeedSequence(entropy=self.seed, spawn_key=(int(patient),))
+                )
             )
-            out[:, column] = np.exp(self.sigma * stream.standard_normal(n_bins) - 0.5 * self.sigma**2)
+            out[:, column] = np.exp(
+                self.sigma * stream.standard_normal(n_bins) - 0.5 * self.sigma**2
+            )
         return out
 
 
@@ -146,15 +150,18 @@ class PulseTrain:
         horizon = n_bins * self.bin_min
         for column, patient in enumerate(patient_indices):
             stream = np.random.Generator(
-                np.random.PCG64(np.random.SeedSequence(entropy=self.seed, spawn_key=(int(patient), 1)))
+                np.random.PCG64(
+                    np.random.SeedSequence(entropy=self.seed, spawn_key=(int(patient), 1))
+                )
             )
             # start in the stationary regime: first onset uniformly within one interval
             onset = stream.uniform(0, self.mean_interval_min)
             while onset < horizon:
-                amplitude = math.exp(self.amplitude_sigma * stream.standard_normal()
-                                     - 0.5 * self.amplitude_sigma**2)
+                amplitude = math.exp(
+                    self.amplitude_sigma * stream.standard_normal() - 0.5 * self.amplitude_sigma**2
+                )
                 first = int(onset // self.bin_min)
-                out[first:first + duration_bins, column] += height * amplitude
+                out[first : first + duration_bins, column] += height * amplitude
                 onset += stream.gamma(shape, scale)
         return out
 

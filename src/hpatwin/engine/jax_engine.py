@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from hpatwin.engine.prepared import PreparedRun
 from hpatwin.model.definition import OdeModel
 
-jax.config.update("jax_enable_x64", True)
+jax.config.update("jax_enable_x64", True)  # type: ignore[no-untyped-call]
 
 
 def _rk4_stepper(model: OdeModel) -> Callable[..., Any]:
@@ -48,8 +48,9 @@ def _rk4_stepper(model: OdeModel) -> Callable[..., Any]:
 
 
 @lru_cache(maxsize=64)
-def _integrator(model: OdeModel, const_idx: tuple[int, ...], series_idx: tuple[int, ...],
-                steps_per_tick: int) -> Callable[..., Any]:
+def _integrator(
+    model: OdeModel, const_idx: tuple[int, ...], series_idx: tuple[int, ...], steps_per_tick: int
+) -> Callable[..., Any]:
     step = _rk4_stepper(model)
     n_inputs = len(model.inputs)
     n_params = len(model.parameters)
@@ -63,7 +64,9 @@ def _integrator(model: OdeModel, const_idx: tuple[int, ...], series_idx: tuple[i
         return u
 
     @jax.jit
-    def integrate(y0: Any, params: Any, consts: tuple[Any, ...], series: tuple[Any, ...], dt: Any) -> Any:
+    def integrate(
+        y0: Any, params: Any, consts: tuple[Any, ...], series: tuple[Any, ...], dt: Any
+    ) -> Any:
         p = [params[i] for i in range(n_params)]
 
         def tick_body(carry: Any, tick_series: tuple[Any, ...]) -> Any:
@@ -82,7 +85,7 @@ def _integrator(model: OdeModel, const_idx: tuple[int, ...], series_idx: tuple[i
         _, ys = jax.lax.scan(output_body, (y0, jnp.asarray(0, dtype=jnp.int64)), series)
         return ys
 
-    return integrate  # type: ignore[no-any-return]
+    return integrate
 
 
 def run_jax(run: PreparedRun) -> NDArray[np.float64]:
@@ -101,8 +104,13 @@ def run_jax(run: PreparedRun) -> NDArray[np.float64]:
         series_idx_key = series_idx
     integrate = _integrator(run.model, const_idx, series_idx_key, run.steps_per_tick)
     consts = tuple(jnp.asarray(run.constant_inputs[i]) for i in const_idx)
-    ys = integrate(jnp.asarray(run.initial_state), jnp.asarray(run.parameters), consts, series,
-                   jnp.asarray(run.dt))
+    ys = integrate(
+        jnp.asarray(run.initial_state),
+        jnp.asarray(run.parameters),
+        consts,
+        series,
+        jnp.asarray(run.dt),
+    )
     out = np.empty((run.n_outputs + 1, *run.initial_state.shape))
     out[0] = run.initial_state
     out[1:] = np.asarray(ys)

@@ -56,7 +56,7 @@ class PreparedRun:
 
     def output_times(self) -> NDArray[np.float64]:
         """Output times including 0, shape ``(n_outputs + 1,)``."""
-        return np.arange(self.n_outputs + 1) * self.ticks_per_output * self.tick
+        return np.arange(self.n_outputs + 1, dtype=np.float64) * (self.ticks_per_output * self.tick)
 
     def inputs_at_ticks(self, tick_index: NDArray[np.int64]) -> NDArray[np.float64]:
         """Input values ``(n_inputs, len(tick_index), n_patients)`` in effect during given ticks."""
@@ -65,8 +65,10 @@ class PreparedRun:
         for i in range(n_inputs):
             if i in self.series_inputs:
                 series = self.series_inputs[i]
-                out[i] = np.broadcast_to(series[np.clip(tick_index, 0, self.n_ticks - 1)],
-                                         (len(tick_index), self.n_patients))
+                out[i] = np.broadcast_to(
+                    series[np.clip(tick_index, 0, self.n_ticks - 1)],
+                    (len(tick_index), self.n_patients),
+                )
             else:
                 out[i] = self.constant_inputs[i][None, :]
         return out
@@ -80,13 +82,18 @@ def _steps(value: float, dt: float, what: str) -> int:
     return int(steps)
 
 
-def _per_patient(values: float | Sequence[float] | NDArray[np.float64], n: int, what: str,
-                 ) -> NDArray[np.float64]:
-    array = np.asarray(values, dtype=float)
+def _per_patient(
+    values: float | Sequence[float] | NDArray[np.float64],
+    n: int,
+    what: str,
+) -> NDArray[np.float64]:
+    array = np.asarray(values, dtype=np.float64)
     if array.ndim == 0:
         array = np.full(n, float(array))
     if array.shape != (n,):
-        raise ValueError(f"{what}: expected a number or {n} values (one per patient), got shape {array.shape}")
+        raise ValueError(
+            f"{what}: expected a number or {n} values (one per patient), got shape {array.shape}"
+        )
     return array
 
 
@@ -112,20 +119,30 @@ def prepare_run(
     initial_state = dict(initial_state or {})
     inputs = dict(inputs or {})
     if not (isinstance(duration, int | float) and math.isfinite(duration) and duration > 0):
-        raise ValueError(f"duration: {duration!r} must be a positive, finite number of {model.time_unit}")
+        raise ValueError(
+            f"duration: {duration!r} must be a positive, finite number of {model.time_unit}"
+        )
     if not (math.isfinite(dt) and dt > 0):
         raise ValueError(f"dt: {dt!r} must be positive")
     if not (math.isfinite(output_every) and output_every > 0):
         raise ValueError(f"output_every: {output_every!r} must be positive")
 
-    lengths = {len(np.atleast_1d(np.asarray(v, dtype=float)))
-               for v in [*parameters.values(), *initial_state.values()]
-               if np.ndim(np.asarray(v, dtype=float)) == 1}
-    lengths |= {len(np.asarray(v)) for v in inputs.values()
-                if not isinstance(v, Schedule | LognormalPulses | PulseTrain) and np.ndim(np.asarray(v)) == 1}
+    lengths = {
+        len(np.atleast_1d(np.asarray(v, dtype=float)))
+        for v in [*parameters.values(), *initial_state.values()]
+        if np.ndim(np.asarray(v, dtype=float)) == 1
+    }
+    lengths |= {
+        len(np.asarray(v))
+        for v in inputs.values()
+        if not isinstance(v, Schedule | LognormalPulses | PulseTrain)
+        and np.ndim(np.asarray(v)) == 1
+    }
     if n_patients is None:
         if len(lengths) > 1:
-            raise ValueError(f"parameters: per-patient arrays have different lengths {sorted(lengths)}")
+            raise ValueError(
+                f"parameters: per-patient arrays have different lengths {sorted(lengths)}"
+            )
         n_patients = lengths.pop() if lengths else 1
     if n_patients < 1:
         raise ValueError(f"n_patients: {n_patients} must be ≥ 1")
@@ -144,23 +161,31 @@ def prepare_run(
         param_rows.append(values)
     if parameters:
         unknown = ", ".join(sorted(parameters))
-        raise ValueError(f"parameter: unknown name(s) {unknown} for model {model.name}; "
-                         f"known: {', '.join(model.parameter_names)}")
+        raise ValueError(
+            f"parameter: unknown name(s) {unknown} for model {model.name}; "
+            f"known: {', '.join(model.parameter_names)}"
+        )
 
     state_rows = []
     for s in model.states:
-        values = _per_patient(initial_state.pop(s.name, s.initial), n_patients, f"initial state {s.name}")
+        values = _per_patient(
+            initial_state.pop(s.name, s.initial), n_patients, f"initial state {s.name}"
+        )
         if not np.isfinite(values).all():
             raise ValueError(f"initial state {s.name}: values must be finite")
         state_rows.append(values)
     if initial_state:
-        raise ValueError(f"initial state: unknown state(s) {', '.join(sorted(initial_state))}; "
-                         f"known: {', '.join(model.state_names)}")
+        raise ValueError(
+            f"initial state: unknown state(s) {', '.join(sorted(initial_state))}; "
+            f"known: {', '.join(model.state_names)}"
+        )
 
     unknown_inputs = set(inputs) - set(model.input_names)
     if unknown_inputs:
-        raise ValueError(f"input: unknown input(s) {', '.join(sorted(unknown_inputs))}; "
-                         f"known: {', '.join(model.input_names) or 'none'}")
+        raise ValueError(
+            f"input: unknown input(s) {', '.join(sorted(unknown_inputs))}; "
+            f"known: {', '.join(model.input_names) or 'none'}"
+        )
 
     # the tick: the largest step-multiple dividing every change time, noise bin and output step
     dt = float(dt)
@@ -168,13 +193,17 @@ def prepare_run(
     total_steps = _steps(duration, dt, "duration")
     for name, value in inputs.items():
         if isinstance(value, Schedule):
-            step_counts += [_steps(t, dt, f"input {name} change time") for t in value.change_times() if t > 0]
+            step_counts += [
+                _steps(t, dt, f"input {name} change time") for t in value.change_times() if t > 0
+            ]
         elif isinstance(value, LognormalPulses | PulseTrain):
             step_counts.append(_steps(value.bin_min, dt, f"input {name} bin_min"))
     steps_per_tick = math.gcd(*step_counts)
     output_steps = step_counts[0]
     if total_steps % output_steps:
-        raise ValueError(f"duration: {duration:g} must be a whole multiple of output_every = {output_every:g}")
+        raise ValueError(
+            f"duration: {duration:g} must be a whole multiple of output_every = {output_every:g}"
+        )
     n_outputs = total_steps // output_steps
     ticks_per_output = output_steps // steps_per_tick
     n_ticks = n_outputs * ticks_per_output

@@ -63,8 +63,16 @@ def dexamethasone_suppression(
         raise ValueError(f"dose_clock_h: {dose_clock_h!r} is outside the allowed range [0, 24) h")
     dose_start = 1440.0 + round(dose_clock_h * 60)
     schedule = Schedule.of([(dose_start, dose_mg), (dose_start + 1.0, 0.0)])
-    ds = simulate("hpa_core", days=3, phenotype=phenotype, parameters=parameters, seed=seed,
-                  pulses=pulses, inputs={"dex_dose_rate_mg_per_min": schedule}, output_every=1.0)
+    ds = simulate(
+        "hpa_core",
+        days=3,
+        phenotype=phenotype,
+        parameters=parameters,
+        seed=seed,
+        pulses=pulses,
+        inputs={"dex_dose_rate_mg_per_min": schedule},
+        output_every=1.0,
+    )
     cortisol = ds["plasma_cortisol_nmol_l"].isel(patient=0)
     sample_time = 1440.0 * (2 if dose_clock_h >= 8 else 1) + 480.0
     return DexamethasoneResult(
@@ -106,11 +114,21 @@ def crh_stimulation(
     if not (0 < dose <= 1000):
         raise ValueError(f"dose: {dose!r} is outside the allowed range (0, 1000]")
     if not (1 <= infusion_min <= 240):
-        raise ValueError(f"infusion_min: {infusion_min!r} is outside the allowed range [1, 240] min")
+        raise ValueError(
+            f"infusion_min: {infusion_min!r} is outside the allowed range [1, 240] min"
+        )
     start = 1440.0 + round(clock_h * 60)
     schedule = Schedule.of([(start, dose / infusion_min), (start + infusion_min, 0.0)])
-    ds = simulate("hpa_core", days=2, phenotype=phenotype, parameters=parameters, seed=seed,
-                  pulses=pulses, inputs={"crh_infusion_rate_per_min": schedule}, output_every=1.0)
+    ds = simulate(
+        "hpa_core",
+        days=2,
+        phenotype=phenotype,
+        parameters=parameters,
+        seed=seed,
+        pulses=pulses,
+        inputs={"crh_infusion_rate_per_min": schedule},
+        output_every=1.0,
+    )
     window = ds.sel(time=slice(start, start + 180)).isel(patient=0)
     acth = window["acth_pg_ml"]
     cort = window["plasma_cortisol_nmol_l"]
@@ -144,9 +162,21 @@ def cortisol_washout(
     """Block cortisol synthesis at ``block_clock_h`` on day 1 and fit the decay over ``fit_minutes``."""
     start = 1440.0 + round(block_clock_h * 60)
     schedule = Schedule.of([(start, 0.0)])
-    ds = simulate("hpa_core", days=2, phenotype=phenotype, parameters=parameters, seed=seed,
-                  pulses=False, inputs={"cortisol_synthesis_factor": schedule}, output_every=1.0)
-    window = ds["plasma_cortisol_nmol_l"].isel(patient=0).sel(time=slice(start + 10, start + fit_minutes))
+    ds = simulate(
+        "hpa_core",
+        days=2,
+        phenotype=phenotype,
+        parameters=parameters,
+        seed=seed,
+        pulses=False,
+        inputs={"cortisol_synthesis_factor": schedule},
+        output_every=1.0,
+    )
+    window = (
+        ds["plasma_cortisol_nmol_l"]
+        .isel(patient=0)
+        .sel(time=slice(start + 10, start + fit_minutes))
+    )
     return WashoutResult(fit_half_life(window["time"].values, window.values), ds)
 
 
@@ -182,15 +212,26 @@ def stress_then_release(
     """Multiply the CRH drive by ``stress_factor`` for ``stress_days`` then release (Karin 2020)."""
     if not (0 < stress_factor <= 100):
         raise ValueError(f"stress_factor: {stress_factor!r} is outside the allowed range (0, 100]")
-    for name, value in (("baseline_days", baseline_days), ("stress_days", stress_days),
-                        ("recovery_days", recovery_days)):
+    for name, value in (
+        ("baseline_days", baseline_days),
+        ("stress_days", stress_days),
+        ("recovery_days", recovery_days),
+    ):
         if value < 1:
             raise ValueError(f"{name}: {value!r} must be ≥ 1 day")
     start, end = baseline_days, baseline_days + stress_days
     total = end + recovery_days
     schedule = Schedule.of([(start * 1440.0, stress_factor), (end * 1440.0, 1.0)])
-    ds = simulate("hpa_core", days=total, phenotype=phenotype, parameters=parameters, seed=seed,
-                  pulses=pulses, inputs={"stress_input": schedule}, output_every=60.0)
+    ds = simulate(
+        "hpa_core",
+        days=total,
+        phenotype=phenotype,
+        parameters=parameters,
+        seed=seed,
+        pulses=pulses,
+        inputs={"stress_input": schedule},
+        output_every=60.0,
+    )
     day_index = (ds["time"].values[:-1] // 1440).astype(int)
 
     def daily(name: str) -> np.ndarray:
@@ -198,7 +239,12 @@ def stress_then_release(
         return np.array([values[day_index == d].mean() for d in range(total)])
 
     return StressReleaseResult(
-        day=np.arange(total), cortisol_daily_mean_nmol_l=daily("plasma_cortisol_nmol_l"),
-        acth_daily_mean_pg_ml=daily("acth_pg_ml"), adrenal_mass=daily("adrenal_mass"),
-        pituitary_mass=daily("pituitary_mass"), stress_start_day=start, stress_end_day=end, dataset=ds,
+        day=np.arange(total),
+        cortisol_daily_mean_nmol_l=daily("plasma_cortisol_nmol_l"),
+        acth_daily_mean_pg_ml=daily("acth_pg_ml"),
+        adrenal_mass=daily("adrenal_mass"),
+        pituitary_mass=daily("pituitary_mass"),
+        stress_start_day=start,
+        stress_end_day=end,
+        dataset=ds,
     )

@@ -1,7 +1,14 @@
 """Model layer: the single symbolic definition of every model, and the built-in models."""
 
 from hpatwin.model.catalogue import all_models, get_model, model_names
-from hpatwin.model.definition import TIME, InputSignal, ModelBuilder, OdeModel, Readout, StateVariable
+from hpatwin.model.definition import (
+    TIME,
+    InputSignal,
+    ModelBuilder,
+    OdeModel,
+    Readout,
+    StateVariable,
+)
 
 __all__ = [
     "TIME",

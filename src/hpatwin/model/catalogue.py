@@ -14,13 +14,15 @@ _BUILDERS: dict[str, Callable[[], OdeModel]] = {}
 def _register() -> None:
     from hpatwin.model import hpa_core
 
-    _BUILDERS.update({
-        hpa_core.NAME: hpa_core.build,
-        karin2020.NAME: karin2020.build,
-        gupta2007.NAME: gupta2007.build,
-        sriram2012.NAME: sriram2012.build,
-        bangsgaard2017.NAME: bangsgaard2017.build,
-    })
+    _BUILDERS.update(
+        {
+            hpa_core.NAME: hpa_core.build,
+            karin2020.NAME: karin2020.build,
+            gupta2007.NAME: gupta2007.build,
+            sriram2012.NAME: sriram2012.build,
+            bangsgaard2017.NAME: bangsgaard2017.build,
+        }
+    )
 
 
 def model_names() -> list[str]:

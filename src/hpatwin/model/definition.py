@@ -189,14 +189,21 @@ class OdeModel:
     def _validate(self) -> None:
         known = {*self.state_names, *self.parameter_names, *self.input_names, TIME.name}
         seen: set[str] = set()
-        for name in [*self.state_names, *self.parameter_names, *self.input_names, *self.readout_names]:
+        for name in [
+            *self.state_names,
+            *self.parameter_names,
+            *self.input_names,
+            *self.readout_names,
+        ]:
             if name in seen:
                 raise ValueError(f"model {self.name}: name {name!r} is used twice")
             seen.add(name)
         for owner, expr in [*self.rates.items(), *((r.name, r.expression) for r in self.readouts)]:
             unknown = {s.name for s in expr.free_symbols} - known
             if unknown:
-                raise ValueError(f"model {self.name}: {owner} uses undefined symbols {sorted(unknown)}")
+                raise ValueError(
+                    f"model {self.name}: {owner} uses undefined symbols {sorted(unknown)}"
+                )
 
     @cached_property
     def _symbol_groups(self) -> tuple[list[sympy.Symbol], list[sympy.Symbol], list[sympy.Symbol]]:
@@ -238,7 +245,10 @@ class OdeModel:
         """``(readout name, LaTeX)`` for every readout."""
         names = self._latex_symbol_names()
         return [
-            (r.name, rf"\mathrm{{{_latex_name(r.name)}}} = {sympy.latex(r.expression, symbol_names=names)}")
+            (
+                r.name,
+                rf"\mathrm{{{_latex_name(r.name)}}} = {sympy.latex(r.expression, symbol_names=names)}",
+            )
             for r in self.readouts
         ]
 
@@ -290,8 +300,18 @@ class ModelBuilder:
     ) -> sympy.Symbol:
         """Declare a sourced parameter and return its symbol."""
         self._parameters.append(
-            Parameter(name, float(value), unit, description, source, evidence, self.name,
-                      rationale, lower, upper)
+            Parameter(
+                name,
+                float(value),
+                unit,
+                description,
+                source,
+                evidence,
+                self.name,
+                rationale,
+                lower,
+                upper,
+            )
         )
         return sympy.Symbol(name, real=True)
 
@@ -301,8 +321,13 @@ class ModelBuilder:
         return sympy.Symbol(name, real=True)
 
     def input(
-        self, name: str, unit: str, description: str, default: float,
-        lower: float = 0.0, upper: float = math.inf,
+        self,
+        name: str,
+        unit: str,
+        description: str,
+        default: float,
+        lower: float = 0.0,
+        upper: float = math.inf,
     ) -> sympy.Symbol:
         """Declare a piecewise-constant external input and return its symbol."""
         self._inputs.append(InputSignal(name, unit, description, float(default), lower, upper))
@@ -325,8 +350,15 @@ class ModelBuilder:
         if missing:
             raise ValueError(f"model {self.name}: no rate equation for {missing}")
         return OdeModel(
-            self.name, self.title, self.citation, self._states, self._parameters, self._inputs,
-            self._rates, self._readouts, self.notes,
+            self.name,
+            self.title,
+            self.citation,
+            self._states,
+            self._parameters,
+            self._inputs,
+            self._rates,
+            self._readouts,
+            self.notes,
         )
 
 

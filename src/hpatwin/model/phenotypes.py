@@ -52,21 +52,34 @@ def get_phenotype(name: str) -> Phenotype:
     return _PHENOTYPES[name]
 
 
-register(Phenotype(
-    "healthy", "hpa_core", "healthy adult, 07:00-23:00 sleep/wake schedule, no stressor",
-    "hpatwin defaults (see parameter registry)", Evidence.PUBLISHED_MODEL,
-))
-register(Phenotype(
-    "gr_resistant", "hpa_core",
-    "glucocorticoid-receptor resistance: weak GR feedback, dexamethasone non-suppression",
-    "Carroll et al. 1981 Arch Gen Psychiatry 38:15 (DST non-suppression in melancholia)",
-    Evidence.ASSUMPTION,
-    rationale="GR resistance represented as 25% of healthy receptor capacity; the size is not "
-    "published for this model",
-    parameters={"gr_expression_capacity": 0.25},
-))
-register(Phenotype(
-    "chronic_stress", "hpa_core", "sustained doubled stress drive on CRH (Karin 2020 protocol)",
-    "Karin et al. 2020 Mol Syst Biol 16:e9510 (prolonged stress input u = 2)", Evidence.PUBLISHED_MODEL,
-    inputs={"stress_input": 2.0},
-))
+register(
+    Phenotype(
+        "healthy",
+        "hpa_core",
+        "healthy adult, 07:00-23:00 sleep/wake schedule, no stressor",
+        "hpatwin defaults (see parameter registry)",
+        Evidence.PUBLISHED_MODEL,
+    )
+)
+register(
+    Phenotype(
+        "gr_resistant",
+        "hpa_core",
+        "glucocorticoid-receptor resistance: weak GR feedback, dexamethasone non-suppression",
+        "Carroll et al. 1981 Arch Gen Psychiatry 38:15 (DST non-suppression in melancholia)",
+        Evidence.ASSUMPTION,
+        rationale="GR resistance represented as 25% of healthy receptor capacity; the size is not "
+        "published for this model",
+        parameters={"gr_expression_capacity": 0.25},
+    )
+)
+register(
+    Phenotype(
+        "chronic_stress",
+        "hpa_core",
+        "sustained doubled stress drive on CRH (Karin 2020 protocol)",
+        "Karin et al. 2020 Mol Syst Biol 16:e9510 (prolonged stress input u = 2)",
+        Evidence.PUBLISHED_MODEL,
+        inputs={"stress_input": 2.0},
+    )
+)

@@ -131,7 +131,9 @@ class ParameterRegistry:
         """Register one parameter; a duplicate ``(model, name)`` is an error."""
         key = (parameter.model, parameter.name)
         if key in self._items:
-            raise ValueError(f"parameter {parameter.name} of model {parameter.model} registered twice")
+            raise ValueError(
+                f"parameter {parameter.name} of model {parameter.model} registered twice"
+            )
         self._items[key] = parameter
 
     def extend(self, parameters: Iterable[Parameter]) -> None:
@@ -149,7 +151,9 @@ class ParameterRegistry:
         """Names of the models that have parameters here."""
         return sorted({model for model, _ in self._items})
 
-    def select(self, model: str | None = None, evidence: Evidence | str | None = None) -> list[Parameter]:
+    def select(
+        self, model: str | None = None, evidence: Evidence | str | None = None
+    ) -> list[Parameter]:
         """Parameters filtered by model and/or evidence level, sorted by model then name."""
         if model is not None and model not in self.models():
             raise ValueError(f"model: unknown model {model!r}; known: {', '.join(self.models())}")
@@ -168,18 +172,36 @@ class ParameterRegistry:
         writer.writerow(_COLUMNS)
         for p in parameters if parameters is not None else self.select():
             writer.writerow(
-                [p.model, p.name, repr(p.value), p.unit, p.evidence.value, p.source, p.rationale,
-                 p.description]
+                [
+                    p.model,
+                    p.name,
+                    repr(p.value),
+                    p.unit,
+                    p.evidence.value,
+                    p.source,
+                    p.rationale,
+                    p.description,
+                ]
             )
         return buffer.getvalue()
 
     def to_markdown(self, parameters: Iterable[Parameter] | None = None) -> str:
         """A Markdown table (used to generate the docs' parameter table)."""
-        rows = ["| model | name | value | unit | evidence | source | description |",
-                "|---|---|---|---|---|---|---|"]
+        rows = [
+            "| model | name | value | unit | evidence | source | description |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for p in parameters if parameters is not None else self.select():
             note = p.description + (f" — *rationale:* {p.rationale}" if p.rationale else "")
-            cells = [p.model, f"`{p.name}`", f"{p.value:.6g}", p.unit, p.evidence.value, p.source, note]
+            cells = [
+                p.model,
+                f"`{p.name}`",
+                f"{p.value:.6g}",
+                p.unit,
+                p.evidence.value,
+                p.source,
+                note,
+            ]
             rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         return "\n".join(rows) + "\n"
 

@@ -48,7 +48,9 @@ def build() -> OdeModel:
     w1 = par("w1", 0.0337, "1/min", "CRH elimination")
     w2 = par("w2", 0.0205, "1/min", "ACTH elimination")
     w3 = par("w3", 0.0238, "1/min", "cortisol elimination")
-    period = par("T_period_min", 1440.0, "min", "circadian period (fixed: the clock uses 1440)", fixed=True)
+    period = par(
+        "T_period_min", 1440.0, "min", "circadian period (fixed: the clock uses 1440)", fixed=True
+    )
     n_c = par("N_c", 0.5217, "1", "circadian drive normalisation")
     k = par("k_rise", 5.0, "1", "circadian rise exponent k")
     ell = par("l_fall", 6.0, "1", "circadian fall exponent l")
@@ -61,8 +63,9 @@ def build() -> OdeModel:
     y = b.state("acth", "pg/mL", "ACTH", 8.725314)
     z = b.state("cortisol", "ug/dL", "cortisol", 1.158798)
     tm = clock_minutes(TIME - delta)  # (t - delta) mod T with T = 1440 (T_period_min is fixed)
-    circadian = n_c * (tm**k / (tm**k + alpha**k) * (period - tm) ** ell
-                       / ((period - tm) ** ell + beta**ell) + eps)
+    circadian = n_c * (
+        tm**k / (tm**k + alpha**k) * (period - tm) ** ell / ((period - tm) ** ell + beta**ell) + eps
+    )
     b.rate(x, a0 + circadian * a1 / (1 + a2 * z**2) * x / (mu + x) - w1 * x)
     b.rate(y, a3 * x / (1 + a4 * z) - w2 * y)
     b.rate(z, a5 * y**2 - w3 * z)

@@ -22,7 +22,9 @@ from hpatwin.model.definition import ModelBuilder, OdeModel
 from hpatwin.parameters import Evidence
 
 NAME = "karin2020"
-SOURCE = "Karin et al. 2020 Mol Syst Biol 16:e9510; values from Milo et al. 2025 hpa-drugs DEFAULT_PARS"
+SOURCE = (
+    "Karin et al. 2020 Mol Syst Biol 16:e9510; values from Milo et al. 2025 hpa-drugs DEFAULT_PARS"
+)
 PUB = Evidence.PUBLISHED_MODEL
 
 
@@ -37,26 +39,59 @@ def build() -> OdeModel:
         "paper's values are UNCONFIRMED (the code comments disagree).",
     )
     ln2 = math.log(2.0)
-    g1 = b.parameter("gamma_crh_per_min", ln2 / 4.0, "1/min", "CRH removal rate (half-life 4 min)",
-                     SOURCE, PUB)
-    g2 = b.parameter("gamma_acth_per_min", ln2 / 20.0, "1/min", "ACTH removal rate (half-life 20 min)",
-                     SOURCE, PUB)
-    g3 = b.parameter("gamma_cortisol_per_min", ln2 / 80.0, "1/min",
-                     "cortisol removal rate (effective half-life 80 min)", SOURCE, PUB)
-    gp = b.parameter("gamma_pituitary_per_min", ln2 / (20.0 * 1440.0), "1/min",
-                     "corticotroph turnover (ln2/20 d)", SOURCE, PUB)
-    ga = b.parameter("gamma_adrenal_per_min", ln2 / (30.0 * 1440.0), "1/min",
-                     "adrenal cortex turnover (ln2/30 d)", SOURCE, PUB)
-    k_gr = b.parameter("k_gr", 4.0, "1", "GR feedback half-saturation (normalised cortisol)", SOURCE, PUB)
+    g1 = b.parameter(
+        "gamma_crh_per_min", ln2 / 4.0, "1/min", "CRH removal rate (half-life 4 min)", SOURCE, PUB
+    )
+    g2 = b.parameter(
+        "gamma_acth_per_min",
+        ln2 / 20.0,
+        "1/min",
+        "ACTH removal rate (half-life 20 min)",
+        SOURCE,
+        PUB,
+    )
+    g3 = b.parameter(
+        "gamma_cortisol_per_min",
+        ln2 / 80.0,
+        "1/min",
+        "cortisol removal rate (effective half-life 80 min)",
+        SOURCE,
+        PUB,
+    )
+    gp = b.parameter(
+        "gamma_pituitary_per_min",
+        ln2 / (20.0 * 1440.0),
+        "1/min",
+        "corticotroph turnover (ln2/20 d)",
+        SOURCE,
+        PUB,
+    )
+    ga = b.parameter(
+        "gamma_adrenal_per_min",
+        ln2 / (30.0 * 1440.0),
+        "1/min",
+        "adrenal cortex turnover (ln2/30 d)",
+        SOURCE,
+        PUB,
+    )
+    k_gr = b.parameter(
+        "k_gr", 4.0, "1", "GR feedback half-saturation (normalised cortisol)", SOURCE, PUB
+    )
     n_gr = b.parameter("n_gr", 3.0, "1", "GR feedback Hill coefficient", SOURCE, PUB)
-    k_p = b.parameter("k_pituitary", 1e6, "1", "corticotroph carrying capacity (effectively off)",
-                      SOURCE, PUB)
-    k_a = b.parameter("k_adrenal", 1e6, "1", "adrenal carrying capacity (effectively off)", SOURCE, PUB)
+    k_p = b.parameter(
+        "k_pituitary", 1e6, "1", "corticotroph carrying capacity (effectively off)", SOURCE, PUB
+    )
+    k_a = b.parameter(
+        "k_adrenal", 1e6, "1", "adrenal carrying capacity (effectively off)", SOURCE, PUB
+    )
 
     u = b.input("stress_input", "1", "stress drive u(t) on CRH secretion", 1.0)
     knobs = {}
-    for kind, desc in (("I", "synthesis inhibitor (<1)"), ("C", "receptor agonist (>1)/antagonist (<1)"),
-                       ("A", "neutralising antibody (>1)")):
+    for kind, desc in (
+        ("I", "synthesis inhibitor (<1)"),
+        ("C", "receptor agonist (>1)/antagonist (<1)"),
+        ("A", "neutralising antibody (>1)"),
+    ):
         for i in (1, 2, 3):
             knobs[f"{kind}{i}"] = b.input(f"{kind}{i}", "1", f"drug knob {kind}{i}: {desc}", 1.0)
 

@@ -65,8 +65,10 @@ def build() -> OdeModel:
         "(PTSD) in humans. PLoS Comput Biol 2012;8:e1002379.",
         notes="Units UNCONFIRMED (probably h and µg/dL).",
     )
-    p = {name: b.parameter(name, value, "native", desc, SOURCE, PUB, upper=1e3)
-         for name, (value, desc) in _VALUES.items()}
+    p = {
+        name: b.parameter(name, value, "native", desc, SOURCE, PUB, upper=1e3)
+        for name, (value, desc) in _VALUES.items()
+    }
     crh = b.state("crh", "native", "CRH", 1.0)
     acth = b.state("acth", "native", "ACTH", 7.0)
     cort = b.state("cortisol", "native", "cortisol", 15.0)
@@ -75,6 +77,10 @@ def build() -> OdeModel:
     b.rate(crh, p["k_stress"] * inh - p["V_S3"] * crh / (p["K_m1"] + crh) - p["K_d1"] * crh)
     b.rate(acth, p["K_P2"] * crh * inh - p["V_S4"] * acth / (p["K_m2"] + acth) - p["K_d2"] * acth)
     b.rate(cort, p["K_P3"] * acth - p["V_S5"] * cort / (p["K_m3"] + cort) - p["K_d3"] * cort)
-    b.rate(gr, p["K_b"] * cort * (p["G_tot"] - gr)
-           + p["V_S2"] * gr ** p["n1"] / (p["K1"] ** p["n1"] + gr ** p["n1"]) - p["K_d5"] * gr)
+    b.rate(
+        gr,
+        p["K_b"] * cort * (p["G_tot"] - gr)
+        + p["V_S2"] * gr ** p["n1"] / (p["K1"] ** p["n1"] + gr ** p["n1"])
+        - p["K_d5"] * gr,
+    )
     return b.build()

@@ -1,0 +1,5 @@
+"""Allow ``python -m hpatwin``."""
+
+from hpatwin.cli import main
+
+main()

@@ -1,0 +1,69 @@
+"""Validated YAML/JSON parameter files for ``hpatwin simulate``.
+
+A file names the model, optionally a phenotype, and overrides::
+
+    model: hpa_core
+    phenotype: healthy
+    parameters:
+      cortisol_half_life_min: 70
+    initial_state:
+      gr_sensitivity: 0.8
+    inputs:
+      stress_input: 1.5
+
+Example
+-------
+>>> from hpatwin.io.parameter_file import ParameterFile
+>>> ParameterFile.model_validate({"model": "hpa_core", "parameters": {"wake_time_h": 6.5}}).model
+'hpa_core'
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class ParameterFile(BaseModel):
+    """Contents of a parameter file (unknown keys are rejected)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = "hpa_core"
+    phenotype: str | None = None
+    parameters: dict[str, float] = Field(default_factory=dict)
+    initial_state: dict[str, float] = Field(default_factory=dict)
+    inputs: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("parameters", "initial_state", "inputs")
+    @classmethod
+    def _finite(cls, values: dict[str, float]) -> dict[str, float]:
+        for name, value in values.items():
+            if value != value or value in (float("inf"), float("-inf")):
+                raise ValueError(f"{name}: {value} is not a finite number")
+        return values
+
+
+def load_parameter_file(path: Path | str) -> ParameterFile:
+    """Read and validate a YAML or JSON parameter file; errors name the file and field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ValueError(f"parameter file {path}: cannot be read ({err.strerror})") from None
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as err:
+        raise ValueError(f"parameter file {path}: malformed ({err})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"parameter file {path}: expected a mapping at the top level")
+    try:
+        return ParameterFile.model_validate(data)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
+        )
+        raise ValueError(f"parameter file {path}: {problems}") from None
