@@ -24,6 +24,7 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,9 @@ VARIED = {  # inter-individual variability: lognormal CV ~10 % around the defaul
 def cohort_parameters(n: int, seed: int = 0) -> dict[str, np.ndarray]:
     model = get_model("hpa_core")
     rng = np.random.default_rng(seed)
-    return {name: model.parameter(name).value * rng.lognormal(0.0, cv, n) for name, cv in VARIED.items()}
+    return {
+        name: model.parameter(name).value * rng.lognormal(0.0, cv, n) for name, cv in VARIED.items()
+    }
 
 
 def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
@@ -72,29 +75,54 @@ def main() -> None:
     duration = args.days * 1440.0
     params = cohort_parameters(args.patients)
     results: dict[str, Any] = {
-        "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "cpus": os.cpu_count()},
-        "days": args.days, "patients": args.patients, "rows": [],
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+        },
+        "days": args.days,
+        "patients": args.patients,
+        "rows": [],
     }
 
     def row(name: str, patients: int, seconds: float, note: str = "") -> None:
         rate = patients * args.days / seconds
-        results["rows"].append({"case": name, "patients": patients, "seconds": seconds,
-                                "patient_days_per_s": rate, "note": note})
-        print(f"{name:<46} {patients:>6} patients {seconds:>9.3f} s {rate:>12.1f} patient-days/s  {note}",
-              flush=True)
+        results["rows"].append(
+            {
+                "case": name,
+                "patients": patients,
+                "seconds": seconds,
+                "patient_days_per_s": rate,
+                "note": note,
+            }
+        )
+        print(
+            f"{name:<46} {patients:>6} patients {seconds:>9.3f} s {rate:>12.1f} patient-days/s  {note}",
+            flush=True,
+        )
 
     start = time.perf_counter()
     initial = steady_state(model, params, {}, n_patients=args.patients)
-    row("steady-state warm-up (JAX, 80 d at dt=2)", args.patients, time.perf_counter() - start,
-        "once per cohort; not included below")
+    row(
+        "steady-state warm-up (JAX, 80 d at dt=2)",
+        args.patients,
+        time.perf_counter() - start,
+        "once per cohort; not included below",
+    )
 
     def run_batch(n: int, pulses: bool) -> np.ndarray:
         batch = {k: v[:n] for k, v in params.items()}
         inputs = {"ultradian_pulse": _pulses_for(model, {}, seed=1)} if pulses else {}
-        run = prepare_run(model, duration, parameters=batch, inputs=inputs,
-                          initial_state={k: v[:n] for k, v in initial.items()}, n_patients=n,
-                          dt=1.0, output_every=60.0)
+        run = prepare_run(
+            model,
+            duration,
+            parameters=batch,
+            inputs=inputs,
+            initial_state={k: v[:n] for k, v in initial.items()},
+            n_patients=n,
+            dt=1.0,
+            output_every=60.0,
+        )
         return run_jax(run)
 
     for pulses in (False, True):
@@ -115,8 +143,11 @@ def main() -> None:
 
         def rr_loop() -> None:
             for i in range(n_rr):
-                simulator.run({k: float(v[i]) for k, v in params.items()},
-                              {k: float(v[i]) for k, v in initial.items()}, times)
+                simulator.run(
+                    {k: float(v[i]) for k, v in params.items()},
+                    {k: float(v[i]) for k, v in initial.items()},
+                    times,
+                )
 
         seconds, _ = timed(rr_loop, 1)
         row("libRoadRunner loop (deterministic, CVODE 1e-6)", n_rr, seconds)
@@ -126,9 +157,15 @@ def main() -> None:
     n_sp = args.scipy_patients
 
     def scipy_loop() -> np.ndarray:
-        run = prepare_run(model, duration, parameters={k: v[:n_sp] for k, v in params.items()},
-                          initial_state={k: v[:n_sp] for k, v in initial.items()}, n_patients=n_sp,
-                          dt=1.0, output_every=60.0)
+        run = prepare_run(
+            model,
+            duration,
+            parameters={k: v[:n_sp] for k, v in params.items()},
+            initial_state={k: v[:n_sp] for k, v in initial.items()},
+            n_patients=n_sp,
+            dt=1.0,
+            output_every=60.0,
+        )
         return run_scipy(run, rtol=1e-6, atol=1e-9)
 
     seconds, reference = timed(scipy_loop, 1)
@@ -142,13 +179,14 @@ def main() -> None:
 
     by_case = {r["case"]: r["patient_days_per_s"] for r in results["rows"]}
     batch = by_case["JAX batch (deterministic, dt=1 min)"]
-    for other in ("libRoadRunner loop (deterministic, CVODE 1e-6)",
-                  "SciPy solve_ivp loop (deterministic, LSODA 1e-6)"):
+    for other in (
+        "libRoadRunner loop (deterministic, CVODE 1e-6)",
+        "SciPy solve_ivp loop (deterministic, LSODA 1e-6)",
+    ):
         if other in by_case:
             print(f"ratio JAX batch / {other.split(' (')[0]}: {batch / by_case[other]:.1f}x")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(results, handle, indent=2)
+        Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":
