@@ -45,6 +45,11 @@ _ICSI = (
     "ICSI Depression guideline; Kaiser measurement-based care, Psychiatr Serv 2020 "
     "(ps.201900295); CBE/NQF 1885 'Depression response at 12 months' (>= 50 %)"
 )
+_ICSI_REMISSION = (
+    "ICSI Depression guideline; Kaiser measurement-based care, Psychiatr Serv 2020 "
+    "(ps.201900295): remission = PHQ-9 < 5"
+)
+_ICSI_PARTIAL = "ICSI Depression guideline: partial response = 25-50 % reduction"
 _LOWE_2004 = (
     "Löwe et al., Med Care 2004;42:1194 (individual change of 5 points = 2 x SEM; "
     "IMPACT late-life sample, mean age 71)"
@@ -208,11 +213,11 @@ class OutcomeCriterion:
 DEFAULT_CRITERIA: tuple[OutcomeCriterion, ...] = (
     # PHQ-9 (clinical-facts.md 1.1)
     OutcomeCriterion("response", "phq9", _ICSI, min_reduction_fraction=0.5),
-    OutcomeCriterion("remission", "phq9", _ICSI, below=5),
+    OutcomeCriterion("remission", "phq9", _ICSI_REMISSION, below=5),
     OutcomeCriterion(
         "partial_response",
         "phq9",
-        _ICSI,
+        _ICSI_PARTIAL,
         min_reduction_fraction=0.25,
         max_reduction_fraction=0.5,
     ),
