@@ -30,20 +30,24 @@ DEFAULT_STEPS: dict[str, tuple[float, float]] = {
     "sriram2012": (0.01, 0.5),
 }
 
-_SLOW_TIME_PARAMETERS = (
-    "pituitary_turnover_days",
-    "adrenal_turnover_days",
-    "gr_sensitivity_time_constant_days",
-)
+#: Parameters a phenotype's condition sets; an ``onset`` start settles with them at these values.
+ONSET_VALUES: dict[str, float] = {
+    "tissue_nociception": 1.0,
+    "depression_vulnerability": 0.0,
+    "trigger_point_predisposition": 0.0,
+}
+_HPA_STATES = ("crh", "acth", "cortisol", "pituitary_mass", "adrenal_mass", "gr_sensitivity")
 WARMUP_ACCELERATION = 10.0
 WARMUP_FAST_DAYS = 60.0
 WARMUP_SETTLE_DAYS = 20.0
 
 
-def run_prepared(run: PreparedRun, engine: EngineName = "jax") -> NDArray[np.float64]:
+def run_prepared(
+    run: PreparedRun, engine: EngineName = "jax", dtype: str = "float64"
+) -> NDArray[np.float64]:
     """Integrate a prepared run with the chosen engine."""
     if engine == "jax":
-        return run_jax(run)
+        return run_jax(run, dtype)
     if engine == "scipy":
         return run_scipy(run)
     raise ValueError(f"engine: {engine!r} is not one of 'jax', 'scipy'")
@@ -58,12 +62,15 @@ def simulate(
     parameters: ParameterValues | None = None,
     initial_state: ParameterValues | None = None,
     inputs: Mapping[str, InputValue] | None = None,
+    ablate: Sequence[str] = (),
     n_patients: int | None = None,
     dt: float | None = None,
     output_every: float | None = None,
     seed: int = 0,
     pulses: bool = True,
+    start: Literal["steady", "onset"] = "steady",
     engine: EngineName = "jax",
+    dtype: str = "float64",
     patient_offset: int = 0,
 ) -> xr.Dataset:
     """Simulate one patient or a batch and return states and readouts with units.
@@ -76,19 +83,24 @@ def simulate(
         Length of the run: ``days`` for minute-based models, or ``duration`` in the
         model's own time unit.
     phenotype:
-        A named phenotype of the HPA core (``healthy``, ``gr_resistant``, ``chronic_stress``…).
+        A named phenotype (``healthy``, ``chronic_pain``, ``comorbid``, ``gr_resistant``…).
     parameters, initial_state:
         Overrides by name: a number, or one value per patient.
     inputs:
         Input overrides: a number, per-patient values, a :class:`~hpatwin.engine.inputs.Schedule`
-        or :class:`~hpatwin.engine.inputs.LognormalPulses`.
+        or a pulse process.
+    ablate:
+        Pathways to switch off (their ``pathway_<name>`` gain set to 0); see
+        :data:`hpatwin.model.pain_depression.PATHWAYS`.
     pulses:
-        HPA core only: seeded ultradian pulses (``False`` gives the deterministic configuration).
-    engine:
-        ``"jax"`` (vectorised, default) or ``"scipy"`` (reference).
-
-    The HPA core starts from its steady state for the given parameters unless
-    ``initial_state`` sets the slow states.
+        Seeded ultradian pulses where the model has them (``False``: deterministic).
+    start:
+        Models with an HPA core start on their steady rhythm: ``"steady"`` for the given
+        parameters, or ``"onset"``: settled with the condition knobs (tissue nociception,
+        depression vulnerability, trigger-point predisposition) at healthy values, so the
+        run shows the condition developing.
+    engine, dtype:
+        ``"jax"`` (vectorised, default) or ``"scipy"`` (reference); JAX may run in float32.
 
     Example
     -------
@@ -102,34 +114,40 @@ def simulate(
     default_dt, default_output = DEFAULT_STEPS.get(ode.name, (1.0, 10.0))
     dt = default_dt if dt is None else dt
     output_every = default_output if output_every is None else output_every
+    if start not in ("steady", "onset"):
+        raise ValueError(f"start: {start!r} is not one of 'steady', 'onset'")
 
     params: dict[str, Any] = {}
     merged_inputs: dict[str, InputValue] = {}
     if phenotype is not None:
         pheno = get_phenotype(phenotype)
-        if pheno.model != ode.name:
+        missing = [
+            n
+            for n in [*pheno.parameters, *pheno.inputs]
+            if n not in ode.parameter_names and n not in ode.input_names
+        ]
+        if missing:
             raise ValueError(
-                f"phenotype: {phenotype!r} belongs to model {pheno.model}, not {ode.name}"
+                f"phenotype: {phenotype!r} does not apply to model {ode.name} "
+                f"(it sets {', '.join(missing)})"
             )
         params.update(pheno.parameters)
         merged_inputs.update(pheno.inputs)
     params.update(parameters or {})
     merged_inputs.update(inputs or {})
+    params.update(ablation_parameters(ode, ablate))
 
     state = dict(initial_state or {})
-    if ode.name == "hpa_core":
-        if pulses and "ultradian_pulse" not in merged_inputs:
-            merged_inputs["ultradian_pulse"] = _pulses_for(ode, params, seed)
-        if not {
-            "crh",
-            "acth",
-            "cortisol",
-            "pituitary_mass",
-            "adrenal_mass",
-            "gr_sensitivity",
-        } & set(state):
-            steady = steady_state(ode, params, merged_inputs, n_patients=n_patients, dt=dt)
-            state = {**steady, **state}
+    if "ultradian_pulse" in ode.input_names and pulses and "ultradian_pulse" not in merged_inputs:
+        merged_inputs["ultradian_pulse"] = _pulses_for(ode, params, seed)
+    if set(_HPA_STATES) <= set(ode.state_names) and not set(_HPA_STATES) & set(state):
+        warm_params = dict(params)
+        warm_inputs = dict(merged_inputs)
+        if start == "onset":
+            warm_params.update({k: v for k, v in ONSET_VALUES.items() if k in ode.parameter_names})
+            warm_inputs.pop("stress_input", None)
+        steady = steady_state(ode, warm_params, warm_inputs, n_patients=n_patients, dt=dt)
+        state = {**steady, **state}
 
     run = prepare_run(
         ode,
@@ -143,8 +161,24 @@ def simulate(
         patient_offset=patient_offset,
         seed=seed,
     )
-    states = run_prepared(run, engine)
+    states = run_prepared(run, engine, dtype)
     return to_dataset(run, states, engine=engine, phenotype=phenotype)
+
+
+def ablation_parameters(model: OdeModel, pathways: Sequence[str]) -> dict[str, float]:
+    """``pathway_<name>`` = 0 for each named pathway; unknown names list the known ones."""
+    if isinstance(pathways, str):
+        pathways = [pathways]
+    known = [n.removeprefix("pathway_") for n in model.parameter_names if n.startswith("pathway_")]
+    out = {}
+    for name in pathways:
+        if name not in known:
+            raise ValueError(
+                f"ablate: unknown pathway {name!r} for model {model.name}; "
+                f"known: {', '.join(known) or 'none'}"
+            )
+        out[f"pathway_{name}"] = 0.0
+    return out
 
 
 def _duration(model: OdeModel, days: float | None, duration: float | None) -> float:
@@ -192,12 +226,13 @@ def steady_state(
     n_patients: int | None = None,
     dt: float = 1.0,
 ) -> dict[str, NDArray[np.float64]]:
-    """HPA core state at midnight on the deterministic steady rhythm for these parameters.
+    """State at midnight on the deterministic steady rhythm for these parameters.
 
-    Gland masses and GR sensitivity settle over months, so the warm-up first runs
-    with their time constants shortened ``WARMUP_ACCELERATION``-fold (the steady
-    state does not depend on them), then at true speed; ultradian noise is off and
-    inputs given as schedules are held at their value at time 0.
+    Slow states (gland masses, GR sensitivity and every state whose time constant
+    is a parameter in days) settle over months, so the warm-up first runs with all
+    day-unit time constants shortened ``WARMUP_ACCELERATION``-fold (the steady state
+    does not depend on them), then at true speed. Ultradian noise is off and inputs
+    given as schedules are held at their value at time 0.
     """
     constant_inputs: dict[str, InputValue] = {}
     for name, value in (inputs or {}).items():
@@ -218,8 +253,9 @@ def steady_state(
         dt=warm_dt,
         output_every=1440.0 * WARMUP_FAST_DAYS,
     )
-    for name in _SLOW_TIME_PARAMETERS:
-        fast.parameters[model.parameter_names.index(name)] /= WARMUP_ACCELERATION
+    for index, parameter in enumerate(model.parameters):
+        if parameter.unit == "d":
+            fast.parameters[index] /= WARMUP_ACCELERATION
     state = run_jax(fast)[-1]
     settle = prepare_run(
         model,
@@ -232,16 +268,8 @@ def steady_state(
         initial_state={n: state[i] for i, n in enumerate(model.state_names)},
     )
     final = run_jax(settle)[-1]
-    keep = (
-        "crh",
-        "acth",
-        "cortisol",
-        "pituitary_mass",
-        "adrenal_mass",
-        "gr_sensitivity",
-        "cortisol_feedback",
-    )
-    return {n: final[model.state_names.index(n)] for n in keep}
+    transient = {"dex_gut_mg", "dex_plasma_ng_ml", "crh_exogenous"}
+    return {n: final[i] for i, n in enumerate(model.state_names) if n not in transient}
 
 
 def to_dataset(

@@ -108,7 +108,8 @@ def run_jax(run: PreparedRun, dtype: str = "float64") -> NDArray[np.float64]:
         return jnp.asarray(array, dtype=dtype)
 
     series = tuple(
-        cast(run.series_inputs[i].reshape(*shape, run.series_inputs[i].shape[-1])) for i in series_idx
+        cast(run.series_inputs[i].reshape(*shape, run.series_inputs[i].shape[-1]))
+        for i in series_idx
     )
     if not series:  # scan needs something to iterate over
         series = (jnp.zeros((*shape, 1), dtype=dtype),)

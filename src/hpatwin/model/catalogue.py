@@ -12,11 +12,12 @@ _BUILDERS: dict[str, Callable[[], OdeModel]] = {}
 
 
 def _register() -> None:
-    from hpatwin.model import hpa_core
+    from hpatwin.model import hpa_core, twin
 
     _BUILDERS.update(
         {
             hpa_core.NAME: hpa_core.build,
+            twin.NAME: twin.build,
             karin2020.NAME: karin2020.build,
             gupta2007.NAME: gupta2007.build,
             sriram2012.NAME: sriram2012.build,

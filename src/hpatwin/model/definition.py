@@ -281,6 +281,8 @@ class ModelBuilder:
     citation: str
     notes: str = ""
     time_unit: str = "min"
+    component: str | None = None
+    """Registry name for parameters declared now (defaults to the model name)."""
     _states: list[StateVariable] = field(default_factory=list)
     _parameters: list[Parameter] = field(default_factory=list)
     _inputs: list[InputSignal] = field(default_factory=list)
@@ -308,7 +310,7 @@ class ModelBuilder:
                 description,
                 source,
                 evidence,
-                self.name,
+                self.component or self.name,
                 rationale,
                 lower,
                 upper,

@@ -25,6 +25,7 @@ True
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import sympy
 
@@ -32,6 +33,7 @@ from hpatwin.model.definition import TIME, ModelBuilder, OdeModel, clock_minutes
 from hpatwin.parameters import Evidence
 
 NAME = "hpa_core"
+ONE = sympy.Integer(1)
 
 KARIN = "Karin et al. 2020 Mol Syst Biol 16:e9510 (Milo et al. 2025 hpa-drugs DEFAULT_PARS)"
 GROSSKOPF = "Grosskopf et al., stochastic cortisol ultradian model (YanivGros/cortisol-ultradian-stochastic fitted_config.yaml)"
@@ -39,6 +41,34 @@ MIZRACHI = "Ron Mizrachi et al. 2023 PLoS Comput Biol 19:e1011645 (HPA-CNS dynam
 PUB = Evidence.PUBLISHED_MODEL
 MEAS = Evidence.MEASURED
 ASSUME = Evidence.ASSUMPTION
+
+
+@dataclass(frozen=True)
+class HpaHooks:
+    """Expressions other layers feed into the HPA core (each 1 when absent).
+
+    ``drive_multiplier`` scales the hypothalamic CRH drive (pain, mood, treatments);
+    ``gr_target_multiplier`` scales the GR-expression target (e.g. EA restoring GR).
+    """
+
+    drive_multiplier: sympy.Expr = ONE
+    gr_target_multiplier: sympy.Expr = ONE
+
+
+@dataclass(frozen=True)
+class HpaCore:
+    """Symbols and expressions of the HPA core that other layers read."""
+
+    cortisol: sympy.Symbol
+    cortisol_feedback: sympy.Symbol
+    gr_sensitivity: sympy.Symbol
+    crh: sympy.Symbol
+    acth: sympy.Symbol
+    stress_input: sympy.Symbol
+    plasma_cortisol_nmol_l: sympy.Expr
+    salivary_cortisol_nmol_l: sympy.Expr
+    awake: sympy.Expr
+    clock_minutes: sympy.Expr
 
 
 def build() -> OdeModel:
@@ -49,6 +79,19 @@ def build() -> OdeModel:
         citation="Extends Karin et al. 2020 (gland masses, MR/GR feedback) with Grosskopf/Alon "
         "circadian and stochastic ultradian drive and the Ron Mizrachi 2023 slow CNS timescale.",
     )
+    add_hpa_core(b)
+    return b.build()
+
+
+def add_hpa_core(b: ModelBuilder, hooks: HpaHooks | None = None) -> HpaCore:
+    """Declare the HPA core's parameters, inputs, states, equations and readouts on ``b``.
+
+    Parameters are registered under the component ``hpa_core`` whatever model
+    they are built into, so the registry lists them once.
+    """
+    hooks = hooks or HpaHooks()
+    previous_component = b.component
+    b.component = NAME
     ln2 = math.log(2.0)
     two_pi = 2 * sympy.pi
 
@@ -496,18 +539,18 @@ def build() -> OdeModel:
     )
 
     # --- states -------------------------------------------------------------------------
-    crh = b.state("crh", "1", "hypothalamic CRH (normalised)", 1.0)
-    acth = b.state("acth", "1", "plasma ACTH (normalised)", 1.0)
-    cort = b.state("cortisol", "1", "total plasma cortisol (normalised)", 1.0)
-    pit = b.state("pituitary_mass", "1", "corticotroph functional mass", 1.0)
-    adr = b.state("adrenal_mass", "1", "adrenal cortex functional mass", 1.0)
+    crh = b.state("crh", "1", "hypothalamic CRH (normalised)", 0.098)
+    acth = b.state("acth", "1", "plasma ACTH (normalised)", 0.101)
+    cort = b.state("cortisol", "1", "total plasma cortisol (normalised)", 0.292)
+    pit = b.state("pituitary_mass", "1", "corticotroph functional mass", 1.034)
+    adr = b.state("adrenal_mass", "1", "adrenal cortex functional mass", 1.09)
     grs = b.state(
-        "gr_sensitivity", "1", "hippocampal/PFC/pituitary GR sensitivity (1 = healthy)", 1.0
+        "gr_sensitivity", "1", "hippocampal/PFC/pituitary GR sensitivity (1 = healthy)", 0.97
     )
     dex_gut = b.state("dex_gut_mg", "mg", "dexamethasone awaiting absorption", 0.0)
     dex = b.state("dex_plasma_ng_ml", "ng/mL", "plasma dexamethasone", 0.0)
     crh_exo = b.state("crh_exogenous", "1", "injected CRH (normalised)", 0.0)
-    cort_fb = b.state("cortisol_feedback", "1", "cortisol signal of the delayed MR feedback", 1.0)
+    cort_fb = b.state("cortisol_feedback", "1", "cortisol signal of the delayed MR feedback", 1.1)
 
     # --- equations ----------------------------------------------------------------------
     wake_min = 60 * wake_h
@@ -521,7 +564,8 @@ def build() -> OdeModel:
     # s²·e^(2(1-s)): peaks at 1 when s = 1 and starts with zero slope, so fixed-step
     # integrators keep their order when the wake time falls between steps
     awakening = car_amp * since_wake**2 * sympy.exp(2 * (1 - since_wake))
-    drive = (circadian * pulse + awakening) * stress  # the awakening burst is not pulse-gated
+    # the awakening burst is not pulse-gated
+    drive = (circadian * pulse + awakening) * stress * hooks.drive_multiplier
 
     mr = (1 + mr_floor) / (cort_fb + mr_floor)
     gr_hyp = 1 / (1 + (grs * cort / k_gr) ** n_gr)
@@ -533,7 +577,12 @@ def build() -> OdeModel:
     b.rate(cort, ln2 / cort_half * (synth * acth * adr - cort))
     b.rate(pit, ln2 / (1440 * pit_turn) * pit * (crh_total - 1))
     b.rate(adr, ln2 / (1440 * adr_turn) * adr * (acth - 1))
-    gr_target = gr_capacity * (1 + gr_theta ** (-gr_hill)) / (1 + (cort / gr_theta) ** gr_hill)
+    gr_target = (
+        gr_capacity
+        * hooks.gr_target_multiplier
+        * (1 + gr_theta ** (-gr_hill))
+        / (1 + (cort / gr_theta) ** gr_hill)
+    )
     b.rate(grs, (gr_target - grs) / (1440 * gr_tau))
     b.rate(dex_gut, dex_dose - ln2 / dex_ka * dex_gut)
     b.rate(dex, ln2 / dex_ka * dex_gut * 1000 / dex_vol - ln2 / dex_ke * dex)
@@ -551,7 +600,7 @@ def build() -> OdeModel:
         "plasma free cortisol (CBG saturable + albumin linear binding)",
         (-b_q + sympy.sqrt(b_q**2 + 4 * a_q * total * cbg_kd)) / (2 * a_q),
     )
-    b.readout("salivary_cortisol_nmol_l", "nmol/L", "salivary cortisol", sal_ratio * free)
+    saliva = b.readout("salivary_cortisol_nmol_l", "nmol/L", "salivary cortisol", sal_ratio * free)
     b.readout("acth_pg_ml", "pg/mL", "plasma ACTH", acth_scale * acth)
     b.readout(
         "crh_drive", "1", "hypothalamic drive (circadian × pulses + awakening) × stress", drive
@@ -559,10 +608,22 @@ def build() -> OdeModel:
     b.readout("clock_hour", "h", "time of day", tod / 60)
     hours_awake = clock_minutes(TIME - wake_min) / 60
     awake_span = clock_minutes(60 * sleep_h - wake_min) / 60
-    b.readout(
+    awake = b.readout(
         "awake",
         "1",
         "1 while awake on the sleep/wake schedule, else 0",
         sympy.Piecewise((1, hours_awake < awake_span), (0, True)),
     )
-    return b.build()
+    b.component = previous_component
+    return HpaCore(
+        cortisol=cort,
+        cortisol_feedback=cort_fb,
+        gr_sensitivity=grs,
+        crh=crh,
+        acth=acth,
+        stress_input=stress,
+        plasma_cortisol_nmol_l=total,
+        salivary_cortisol_nmol_l=saliva,
+        awake=awake,
+        clock_minutes=tod,
+    )

@@ -83,3 +83,42 @@ register(
         inputs={"stress_input": 2.0},
     )
 )
+
+
+# --- twin (HPA core + pain-depression layer) -----------------------------------------------
+_CONDITION_RATIONALE = (
+    "condition strength is an assumption calibrated on virtual populations to the "
+    "epidemiology targets in docs/pain-depression.md"
+)
+_CHRONIC_PAIN = {"tissue_nociception": 3.0, "trigger_point_predisposition": 0.2}
+_DEPRESSION = {"depression_vulnerability": 3.0}
+_CORTISOL_VARIANTS = {
+    "hypercortisolaemic": (
+        {"gr_expression_capacity": 0.5},
+        "weak GR feedback: raised, flattened cortisol and DST non-suppression (Carroll 1981; "
+        "Jarcho 2013 flatter slopes in depression)",
+    ),
+    "hypocortisolaemic": (
+        {"gr_expression_capacity": 2.5},
+        "strong GR feedback (Gupta 2007 high-GR state = low cortisol): low salivary cortisol "
+        "reported in chronic widespread pain (McBeth 2005) and fibromyalgia (Beiner 2023)",
+    ),
+}
+for _name, _params, _description, _source in (
+    ("chronic_pain", _CHRONIC_PAIN, "persistent peripheral pain generator, no depression at onset",
+     "source article: chronic pain → depression through the HPA cascade"),
+    ("depression", _DEPRESSION, "depression without a pain origin",
+     "source article: depression amplifies pain (2-4× risk of chronic pain)"),
+    ("comorbid", {**_CHRONIC_PAIN, **_DEPRESSION}, "chronic pain with depression",
+     "source article: 40-60 % of chronic pain patients meet MDD criteria"),
+):
+    register(Phenotype(_name, "twin", _description, _source, Evidence.ASSUMPTION,
+                       rationale=_CONDITION_RATIONALE, parameters=dict(_params)))
+    for _variant, (_extra, _why) in _CORTISOL_VARIANTS.items():
+        register(Phenotype(
+            f"{_name}_{_variant}", "twin", f"{_description}; {_variant} HPA variant", _why,
+            Evidence.ASSUMPTION,
+            rationale="the literature disagrees on the direction of cortisol change in chronic "
+            "pain; both variants are provided (clinical-facts §2.5)",
+            parameters={**_params, **_extra},
+        ))

@@ -131,6 +131,8 @@ class ParameterRegistry:
         """Register one parameter; a duplicate ``(model, name)`` is an error."""
         key = (parameter.model, parameter.name)
         if key in self._items:
+            if self._items[key] == parameter:
+                return  # one component shared by two models (the HPA core inside the twin)
             raise ValueError(
                 f"parameter {parameter.name} of model {parameter.model} registered twice"
             )

@@ -1,0 +1,10 @@
+"""Virtual cohorts: seeded populations of patients with inter-individual variability."""
+
+from hpatwin.cohorts.population import (
+    DEFAULT_VARIABILITY,
+    Variability,
+    generate_population,
+    population_parameters,
+)
+
+__all__ = ["DEFAULT_VARIABILITY", "Variability", "generate_population", "population_parameters"]
