@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal, Protocol, runtime_checkable
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -38,11 +38,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
 )
 
+from hpatwin.clinic.instruments import InstrumentError, InstrumentResult, score_phq9
 from hpatwin.clinic.planner.knowledge import (
     KnowledgeBase,
     LiverStatus,
@@ -54,7 +56,6 @@ __all__ = [
     "AssessmentError",
     "ClinicalPicture",
     "ConditionEntry",
-    "InstrumentLike",
     "MedicationEntry",
     "ResolvedCondition",
     "ResolvedMedication",
@@ -77,22 +78,6 @@ class AssessmentError(ValueError):
     def __init__(self, errors: Sequence[str]) -> None:
         self.errors: tuple[str, ...] = tuple(errors)
         super().__init__("invalid assessment:\n" + "\n".join(f"  - {e}" for e in self.errors))
-
-
-@runtime_checkable
-class InstrumentLike(Protocol):
-    """What the planner needs from an instrument result (``hpatwin.clinic.instruments``).
-
-    Example
-    -------
-    >>> from types import SimpleNamespace
-    >>> isinstance(SimpleNamespace(instrument="phq9", total=3.0, items=(0,) * 9), InstrumentLike)
-    True
-    """
-
-    instrument: str
-    total: float
-    items: tuple[int | float, ...]
 
 
 def _no_bool(value: Any) -> Any:
@@ -129,12 +114,15 @@ _DOSE_RANGE = _ranged(0, 100_000)
 AgeYears = Annotated[int, _AGE[0], _AGE[1]]
 GestationalWeek = Annotated[int, _WEEK[0], _WEEK[1]]
 Phq9Item = Annotated[int, _ITEM[0], _ITEM[1]]
-Phq9Total = Annotated[int, _PHQ9[0], _PHQ9[1]]
+Phq9Total = Annotated[int | float, _PHQ9[0], _PHQ9[1]]
 PainNrs = Annotated[float, _NRS[0], _NRS[1]]
 DurationMonths = Annotated[float, _MONTHS[0], _MONTHS[1]]
-Gad7Total = Annotated[int, _GAD7[0], _GAD7[1]]
-PcsTotal = Annotated[int, _PCS[0], _PCS[1]]
-IsiTotal = Annotated[int, _ISI[0], _ISI[1]]
+Gad7Total = Annotated[int | float, _GAD7[0], _GAD7[1]]
+PcsTotal = Annotated[int | float, _PCS[0], _PCS[1]]
+IsiTotal = Annotated[int | float, _ISI[0], _ISI[1]]
+
+PAIN_INSTRUMENTS: tuple[str, ...] = ("nrs", "bpi")
+"""Instrument results accepted as ``pain_nrs`` (the NRS, or the BPI pain-severity composite)."""
 CreatinineClearance = Annotated[float, _CRCL[0], _CRCL[1]]
 DoseMg = Annotated[float, _DOSE_RANGE[0], _DOSE_RANGE[1]]
 
@@ -238,15 +226,13 @@ class ConditionEntry(BaseModel):
         return cls(name=text)
 
 
-def _instrument_key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
 class Assessment(BaseModel):
     """The planner's input: scores, pain, demographics, pregnancy, conditions, medicines, organs.
 
-    PHQ-9 is given as ``phq9_items`` (nine responses 0-3; item 9 taken from them) or as
-    ``phq9_total`` with ``phq9_item9``; an instrument result may be passed as ``phq9``.
+    PHQ-9 is given as ``phq9_items`` (nine responses 0-3, scored by
+    :func:`hpatwin.clinic.instruments.score_phq9`; item 9 taken from them) or as ``phq9_total``
+    with ``phq9_item9``. In Python, :class:`~hpatwin.clinic.instruments.InstrumentResult`
+    objects may be passed as ``phq9``, ``gad7``, ``pcs``, ``isi`` and ``pain_nrs`` (NRS or BPI).
     ``pain_duration_months`` is required when ``pain_nrs`` is above 0; ``gestational_week`` is
     required when ``pregnant`` is true. Unknown fields are rejected.
 
@@ -281,6 +267,8 @@ class Assessment(BaseModel):
     creatinine_clearance_ml_min: CreatinineClearance | None = None
     liver_status: LiverStatus | None = None
 
+    _phq9_result: InstrumentResult | None = PrivateAttr(default=None)
+
     @model_validator(mode="before")
     @classmethod
     def _accept_instruments(cls, data: Any) -> Any:
@@ -288,51 +276,52 @@ class Assessment(BaseModel):
             return data
         data = dict(data)
         phq9 = data.pop("phq9", None)
-        if phq9 is not None:
-            if isinstance(phq9, InstrumentLike):
-                if _instrument_key(phq9.instrument) != "phq9":
-                    raise ValueError(f"phq9: got a result for {phq9.instrument!r}, not PHQ-9")
-                if len(phq9.items) == 9:
-                    data.setdefault("phq9_items", tuple(phq9.items))
-                else:
-                    data.setdefault("phq9_total", phq9.total)
-            elif isinstance(phq9, Mapping):
-                unknown = set(phq9) - {"items", "total", "item9"}
-                if unknown:
-                    raise ValueError(
-                        f"phq9: unknown key(s) {sorted(unknown)}; use items, total, item9"
-                    )
-                for key, target in (
-                    ("items", "phq9_items"),
-                    ("total", "phq9_total"),
-                    ("item9", "phq9_item9"),
-                ):
-                    if key in phq9:
-                        data.setdefault(target, phq9[key])
+        if isinstance(phq9, InstrumentResult):
+            if phq9.instrument != "phq9":
+                raise ValueError(f"phq9: got a {phq9.instrument} result, not a PHQ-9 result")
+            if phq9.missing_items:  # prorated total; item 9 is never imputed
+                data.setdefault("phq9_total", _as_number(phq9.total))
+                data.setdefault("phq9_item9", phq9.items[8])
             else:
-                raise ValueError("phq9: expected an instrument result or a mapping")
-        for key, instrument in (("gad7", "gad7"), ("pcs", "pcs"), ("isi", "isi")):
+                data.setdefault("phq9_items", tuple(phq9.items))
+        elif isinstance(phq9, Mapping):
+            unknown = set(phq9) - {"items", "total", "item9"}
+            if unknown:
+                raise ValueError(f"phq9: unknown key(s) {sorted(unknown)}; use items, total, item9")
+            for key, target in (
+                ("items", "phq9_items"),
+                ("total", "phq9_total"),
+                ("item9", "phq9_item9"),
+            ):
+                if key in phq9:
+                    data.setdefault(target, phq9[key])
+        elif phq9 is not None:
+            raise ValueError("phq9: expected an InstrumentResult or a mapping")
+        for key in ("gad7", "pcs", "isi"):
             value = data.pop(key, None)
             if value is None:
                 continue
-            if not isinstance(value, InstrumentLike):
+            if not isinstance(value, InstrumentResult):
                 raise ValueError(
-                    f"{key}: expected an instrument result; use {key}_total for numbers"
+                    f"{key}: expected an InstrumentResult; use {key}_total for numbers"
                 )
-            if _instrument_key(value.instrument) != instrument:
-                raise ValueError(f"{key}: got a result for {value.instrument!r}")
-            data.setdefault(f"{key}_total", _as_int_total(value.total))
+            if value.instrument != key:
+                raise ValueError(f"{key}: got a {value.instrument} result")
+            data.setdefault(f"{key}_total", _as_number(value.total))
         pain = data.get("pain_nrs")
-        if isinstance(pain, InstrumentLike):
+        if isinstance(pain, InstrumentResult):
+            if pain.instrument not in PAIN_INSTRUMENTS:
+                raise ValueError(
+                    f"pain_nrs: got a {pain.instrument} result; expected one of "
+                    f"{', '.join(PAIN_INSTRUMENTS)}"
+                )
             data["pain_nrs"] = pain.total
         return data
 
-    @field_validator("phq9_total", mode="before")
+    @field_validator("phq9_total", "gad7_total", "pcs_total", "isi_total", mode="before")
     @classmethod
     def _integral_total(cls, value: Any) -> Any:
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        return value
+        return _as_number(value) if isinstance(value, float) else value
 
     @field_validator("phq9_items", mode="after")
     @classmethod
@@ -383,6 +372,10 @@ class Assessment(BaseModel):
         if self.phq9_items is None and self.phq9_total is None:
             problems.append("phq9_items: give the nine PHQ-9 responses, or phq9_total")
         if self.phq9_items is not None:
+            try:
+                self._phq9_result = score_phq9(self.phq9_items)
+            except InstrumentError as err:
+                problems.append(f"phq9_items: {err}")
             item_sum = sum(self.phq9_items)
             if self.phq9_total is not None and self.phq9_total != item_sum:
                 problems.append(
@@ -411,12 +404,16 @@ class Assessment(BaseModel):
             raise ValueError("\n".join(problems))
         return self
 
-    def phq9_score(self) -> int:
-        """PHQ-9 total (0-27), from the items when given."""
-        if self.phq9_items is not None:
-            return int(sum(self.phq9_items))
+    def phq9_score(self) -> int | float:
+        """PHQ-9 total (0-27): scored from the items by ``clinic.instruments`` when given."""
+        if self._phq9_result is not None:
+            return _as_number(self._phq9_result.total)
         assert self.phq9_total is not None  # guaranteed by validation
         return self.phq9_total
+
+    def phq9_result(self) -> InstrumentResult | None:
+        """The :func:`~hpatwin.clinic.instruments.score_phq9` result when items were given."""
+        return self._phq9_result
 
     def phq9_item9_response(self) -> int | None:
         """Item 9 response (0-3), or ``None`` when only a total was given."""
@@ -425,8 +422,8 @@ class Assessment(BaseModel):
         return self.phq9_item9
 
 
-def _as_int_total(total: float) -> int | float:
-    return int(total) if float(total).is_integer() else total
+def _as_number(total: float) -> int | float:
+    return int(total) if float(total).is_integer() else float(total)
 
 
 def parse_assessment(data: Mapping[str, Any] | Assessment) -> Assessment:
@@ -617,7 +614,7 @@ class ClinicalPicture:
     unrecognised_medications: tuple[str, ...]
     unrecognised_conditions: tuple[str, ...]
     unrecognised_regions: tuple[str, ...]
-    phq9_total: int
+    phq9_total: int | float
     phq9_item9: int | None
     phq9_severity: str
     depression_rank: int
@@ -708,6 +705,11 @@ def resolve_assessment(assessment: Assessment, kb: KnowledgeBase) -> ClinicalPic
             unknown_regions.append(text)
     total = assessment.phq9_score()
     phq9_band = kb.scales["phq9"].band_for(total)
+    scored = assessment.phq9_result()
+    if scored is not None and scored.severity is not None:
+        # the instruments module's Kroenke band; the KB scale supplies its dominance rank
+        by_label = {band.label: band for band in kb.scales["phq9"].bands}
+        phq9_band = by_label.get(scored.severity, phq9_band)
     pain_band = kb.scales["pain_nrs"].band_for(assessment.pain_nrs)
     chronic: bool | None = None
     if assessment.pain_duration_months is not None and pain_band.rank > 0:

@@ -93,7 +93,7 @@ class DominanceDecision(_Model):
     """
 
     category: str
-    phq9_total: int
+    phq9_total: int | float
     depression_band: str
     depression_rank: int
     pain_nrs: float
@@ -340,7 +340,7 @@ class AssessmentSummary(_Model):
     pregnant: bool
     gestational_week: int | None
     lactating: bool
-    phq9_total: int
+    phq9_total: int | float
     phq9_item9: int | None
     phq9_severity: str
     phq9_from_items: bool
@@ -348,9 +348,9 @@ class AssessmentSummary(_Model):
     pain_band: str
     pain_regions: tuple[str, ...]
     pain_duration_months: float | None
-    gad7_total: int | None
-    pcs_total: int | None
-    isi_total: int | None
+    gad7_total: int | float | None
+    pcs_total: int | float | None
+    isi_total: int | float | None
     medications: tuple[MedicationSummary, ...]
     conditions: tuple[ConditionSummary, ...]
     creatinine_clearance_ml_min: float | None
