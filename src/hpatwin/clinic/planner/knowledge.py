@@ -39,6 +39,8 @@ from hpatwin.parameters import Evidence
 
 __all__ = [
     "DEFAULT_KB_DIR",
+    "RULES_BEGIN",
+    "RULES_END",
     "ClassCount",
     "ConditionCategory",
     "ConditionMatch",
@@ -72,6 +74,8 @@ __all__ = [
     "format_validation_error",
     "load_knowledge_base",
     "rules_markdown",
+    "sync_rules_doc",
+    "write_rules_doc",
 ]
 
 DEFAULT_KB_DIR: Path = Path(__file__).with_name("knowledge")
@@ -242,7 +246,10 @@ class SourcedRule(_Frozen):
     @classmethod
     def _parse_evidence(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return Evidence.parse(value)
+            try:
+                return Evidence.parse(value)
+            except ValueError as exc:
+                raise ValueError(str(exc).removeprefix("evidence: ")) from None
         return value
 
     @model_validator(mode="after")
@@ -739,7 +746,7 @@ class SafetyRule(SourcedRule):
 
     Example
     -------
-    >>> r = SafetyRule(id="x", level="caution", title="t", message="m",
+    >>> r = SafetyRule(id="x", level="caution", title="Title", message="Message",
     ...                when={"drug": "duloxetine"}, sources=["s"], evidence="measured")
     >>> r.when.key()
     'drug'
@@ -757,7 +764,7 @@ class Note(SourcedRule):
 
     Example
     -------
-    >>> Note(id="n", title="t", message="m", when={"always": True}, sources=["article"],
+    >>> Note(id="n", title="Title", message="Message", when={"always": True}, sources=["article"],
     ...      evidence="source article").when.key()
     'always'
     """
@@ -1159,17 +1166,21 @@ def _cross_check(kb: KnowledgeBase) -> None:
     for scale_name in ("phq9", "pain_nrs"):
         if scale_name not in kb.scales:
             raise KnowledgeBaseError(f"indications.yaml: scales: missing scale {scale_name!r}")
-    covered: Counter[str] = Counter()
+    covering: dict[str, list[str]] = {band.label: [] for band in kb.scales["phq9"].bands}
     for role_rule in kb.role_rules:
         for severity in role_rule.severities:
             need("phq9_severity", severity, f"indications.yaml: rule {role_rule.id!r}")
-            covered[severity] += 1
-    for band in kb.scales["phq9"].bands:
-        if covered[band.label] != 1:
-            raise KnowledgeBaseError(
-                f"indications.yaml: role_rules: PHQ-9 severity {band.label!r} must be covered "
-                f"by exactly one role rule (found {covered[band.label]})"
-            )
+            covering[severity].append(role_rule.id)
+    gaps = [
+        f"{label!r} has " + (f"{len(ids)} ({', '.join(ids)})" if ids else "none")
+        for label, ids in covering.items()
+        if len(ids) != 1
+    ]
+    if gaps:
+        raise KnowledgeBaseError(
+            "indications.yaml: role_rules: each PHQ-9 severity must be covered by exactly one "
+            f"role rule: {'; '.join(gaps)}"
+        )
     try:
         kb.threshold("chronic_pain_min_months")
     except KeyError:
@@ -1283,3 +1294,50 @@ def rules_markdown(kb: KnowledgeBase | None = None) -> str:
             [(r, f"**{r.title}** (when {r.when.describe()}): {r.message}") for r in rules],
         )
     return "\n".join(out) + "\n"
+
+
+RULES_BEGIN = "<!-- BEGIN GENERATED RULES: hpatwin.clinic.planner.knowledge.rules_markdown -->"
+RULES_END = "<!-- END GENERATED RULES -->"
+
+
+def sync_rules_doc(text: str, kb: KnowledgeBase | None = None) -> str:
+    """Replace the generated rules section of a Markdown document with :func:`rules_markdown`.
+
+    The section lies between :data:`RULES_BEGIN` and :data:`RULES_END`; ``ValueError`` if the
+    markers are missing.
+
+    Example
+    -------
+    >>> doc = f"# Title\\n{RULES_BEGIN}\\nold\\n{RULES_END}\\n"
+    >>> "phq9-item9-positive" in sync_rules_doc(doc)
+    True
+    """
+    start = text.find(RULES_BEGIN)
+    end = text.find(RULES_END)
+    if start < 0 or end < start:
+        raise ValueError(f"document: markers {RULES_BEGIN!r} ... {RULES_END!r} not found")
+    head = text[: start + len(RULES_BEGIN)]
+    return f"{head}\n\n{rules_markdown(kb)}\n{text[end:]}"
+
+
+def write_rules_doc(path: str | Path, kb: KnowledgeBase | None = None) -> bool:
+    """Regenerate the rules section of ``path`` in place (atomically); True if it changed.
+
+    Example
+    -------
+    >>> import pathlib, tempfile
+    >>> doc = pathlib.Path(tempfile.mkdtemp()) / "planner.md"
+    >>> _ = doc.write_text(f"{RULES_BEGIN}\\n{RULES_END}\\n")
+    >>> write_rules_doc(doc), write_rules_doc(doc)
+    (True, False)
+    """
+    from hpatwin.io.atomic import atomic_path
+
+    target = Path(path)
+    old = target.read_text(encoding="utf-8")
+    new = sync_rules_doc(old, kb)
+    if new == old:
+        return False
+    with atomic_path(target) as tmp:
+        tmp.write_text(new, encoding="utf-8")
+    return True
