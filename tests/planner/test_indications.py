@@ -195,3 +195,12 @@ def test_points_by_role_and_region() -> None:
     widespread = build_plan(make(pain_regions=["widespread"]))
     assert not any(r.startswith("segmental") for p in widespread.points for r in p.roles)
     assert widespread.region_notes[0].region == "widespread"
+
+
+def test_no_segmental_points_without_pain() -> None:
+    plan = build_plan(
+        make(phq9_total=16, pain_nrs=0, pain_duration_months=DROP, pain_regions=["low back"])
+    )
+    assert plan.dominance.category == "depressive predominance"
+    assert not any(r.startswith("segmental") for p in plan.points for r in p.roles)
+    assert plan.region_notes == ()

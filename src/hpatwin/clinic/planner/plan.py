@@ -527,7 +527,7 @@ def _candidates(
     for selection in kb.role_selections:
         for code in selection.points:
             add(code, ROLE_LABELS[selection.role], selection.id)
-    for region in picture.pain_regions:
+    for region in picture.pain_regions if picture.pain_rank > 0 else ():
         region_selection = kb.region_selections[region]
         for code in region_selection.points:
             add(code, f"segmental ({region})", region_selection.id, region)
@@ -724,7 +724,9 @@ def build_plan(assessment: Assessment | Mapping[str, Any], kb: KnowledgeBase | N
             provenance=provenance_for(kb, kb.region_selections[region]),
         )
         for region in picture.pain_regions
-        if kb.region_selections[region].note and category is not DominanceCategory.NONE
+        if kb.region_selections[region].note
+        and category is not DominanceCategory.NONE
+        and picture.pain_rank > 0
     )
     notes: list[PlanNote] = []
     for note in kb.notes:

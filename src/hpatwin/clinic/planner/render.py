@@ -44,12 +44,12 @@ def _provenance_line(provenance: Provenance) -> str:
     )
 
 
-def _wrap(text: str, indent: str = "    ") -> list[str]:
+def _wrap(text: str, indent: str = "    ", hanging: str = "") -> list[str]:
     return textwrap.wrap(
         text,
         width=_WIDTH,
         initial_indent=indent,
-        subsequent_indent=indent,
+        subsequent_indent=indent + hanging,
         break_long_words=False,
         break_on_hyphens=False,
     ) or [indent.rstrip()]
@@ -209,7 +209,7 @@ def render_text(plan: Plan) -> str:
         f"{_flag(sched.review_provenance)} - look for:"
     )
     for check in sched.review_checks:
-        out += _wrap(f"- {check.check}: {check.text}{_flag(check.provenance)}", "    ")
+        out += _wrap(f"- {check.check}: {check.text}{_flag(check.provenance)}", "    ", "  ")
 
     out += _heading("Pharmacotherapy notes (for the prescriber; nothing here changes a medicine)")
     for note in plan.pharmacotherapy_notes:
