@@ -109,3 +109,16 @@ def test_every_assumption_states_a_rationale() -> None:
 
     for p in default_registry().select(evidence=Evidence.ASSUMPTION):
         assert p.rationale.strip(), p.name
+
+
+def test_export_sbml_runs_in_roadrunner(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "hpa_core.xml"
+    result = runner.invoke(main, ["export-sbml", "hpa_core", str(out)])
+    assert result.exit_code == 0, result.output
+    import roadrunner
+
+    rr = roadrunner.RoadRunner(out.read_text())
+    values = rr.simulate(0, 60, 7)
+    assert values.shape[0] == 7
+    again = runner.invoke(main, ["export-sbml", "hpa_core", str(out)])
+    assert again.exit_code != 0 and "--overwrite" in again.output

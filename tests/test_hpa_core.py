@@ -129,3 +129,10 @@ def test_karin_reference_model_shows_the_same_signature() -> None:
     after = (day >= 45) & (day <= 70)
     assert np.all(ds["cortisol"].values[after, 0] > 1.05)
     assert np.all(ds["acth"].values[after, 0] < 0.97)
+
+
+def test_cortisol_awakening_response(healthy_deterministic: xr.Dataset) -> None:
+    saliva = healthy_deterministic["salivary_cortisol_nmol_l"].isel(patient=0)
+    wake = 1440 + 7 * 60
+    rise = float(saliva.sel(time=wake + 30) / saliva.sel(time=wake)) - 1
+    assert 0.50 <= rise <= 0.75  # Pruessner 1997: +50-75 % within 30 min of waking

@@ -171,8 +171,12 @@ def test_export_applies_overrides() -> None:
     value = model.parameter(name).value * 1.5
     state = model.state_names[0]
     sbml = libsbml.readSBMLFromString(
-        to_sbml(model, parameters={name: value}, initial_state={state: 0.25},
-                inputs={"stress_input": 2.0})
+        to_sbml(
+            model,
+            parameters={name: value},
+            initial_state={state: 0.25},
+            inputs={"stress_input": 2.0},
+        )
     ).getModel()
     assert math.isclose(sbml.getParameter(name).getValue(), value, rel_tol=1e-14)
     assert sbml.getParameter(state).getValue() == 0.25
@@ -342,7 +346,9 @@ def test_assignment_rule_readouts_equal_numpy_readouts(name: str) -> None:
         inputs.update(updates)
     compiled = model.compiled("numpy")
     expected = compiled.readouts(
-        times, list(states.T), [p.value for p in model.parameters],
+        times,
+        list(states.T),
+        [p.value for p in model.parameters],
         [inputs[n] for n in model.input_names],
     )
     for index, readout in enumerate(model.readout_names):
@@ -351,8 +357,12 @@ def test_assignment_rule_readouts_equal_numpy_readouts(name: str) -> None:
         np.testing.assert_allclose(got, wanted, rtol=1e-12, atol=1e-12, err_msg=readout)
     if name == "hpa_core":
         reference = scipy_reference(model, times, segments)
-        cortisol = compiled.readouts(times, list(reference.T), [p.value for p in model.parameters],
-                                     [inputs[n] for n in model.input_names])[0]
+        cortisol = compiled.readouts(
+            times,
+            list(reference.T),
+            [p.value for p in model.parameters],
+            [inputs[n] for n in model.input_names],
+        )[0]
         column = len(model.states) + model.readout_names.index("plasma_cortisol_nmol_l")
         error = np.abs(result[:, column] - cortisol).max()
         assert error <= MAX_RELATIVE_ERROR * np.abs(cortisol).max()
@@ -366,14 +376,23 @@ def test_kitchen_sink_expressions_match_scipy() -> None:
     drive = sympy.Symbol("drive", real=True)
     rate = (
         k * sympy.sin(TIME / 7) * sympy.cos(sympy.pi * TIME / 11)
-        + sympy.Rational(1, 3) * sympy.log(1 + x**2) - x / 5
+        + sympy.Rational(1, 3) * sympy.log(1 + x**2)
+        - x / 5
         + sympy.Abs(sympy.tanh(x - 1)) / 10
-        + sympy.Max(x, sympy.Rational(1, 2)) / 20 - sympy.Min(x, 2) / 30
-        + sympy.Piecewise((drive / 10, sympy.And(TIME > 3, TIME <= 6)),
-                          (-sympy.Rational(1, 10), sympy.Or(TIME > 12, x < 0)), (0, True))
-        + sympy.Mod(TIME, 5) / 50 + sympy.floor(TIME / 4) / 100 - sympy.ceiling(TIME / 9) / 100
-        + 1 / sympy.sqrt(1 + x**2) / 7 + (1 + x**2) ** sympy.Rational(-3, 2) / 9
-        + sympy.exp(-x) * sympy.E / 40 + sympy.atan(x) / 13
+        + sympy.Max(x, sympy.Rational(1, 2)) / 20
+        - sympy.Min(x, 2) / 30
+        + sympy.Piecewise(
+            (drive / 10, sympy.And(TIME > 3, TIME <= 6)),
+            (-sympy.Rational(1, 10), sympy.Or(TIME > 12, x < 0)),
+            (0, True),
+        )
+        + sympy.Mod(TIME, 5) / 50
+        + sympy.floor(TIME / 4) / 100
+        - sympy.ceiling(TIME / 9) / 100
+        + 1 / sympy.sqrt(1 + x**2) / 7
+        + (1 + x**2) ** sympy.Rational(-3, 2) / 9
+        + sympy.exp(-x) * sympy.E / 40
+        + sympy.atan(x) / 13
     )
     model = _model_with_rate(rate, name="kitchen_sink")
     times = np.linspace(0.0, 20.0, 201)
@@ -391,7 +410,9 @@ def test_simulator_runs_are_independent() -> None:
     baseline = simulator.run(None, None, times)
     parameter = model.parameter_names[5]
     changed = simulator.run(
-        {parameter: model.parameter(parameter).value * 1.2}, {"cortisol": 1.5}, times,
+        {parameter: model.parameter(parameter).value * 1.2},
+        {"cortisol": 1.5},
+        times,
         [(0.0, {"stress_input": 2.0}), (200.0, {"I1": 0.5})],
     )
     assert np.abs(changed - baseline).max() > 1e-3
@@ -423,7 +444,8 @@ def test_output_times_with_repeats_and_change_at_the_end() -> None:
     model = get_model("hpa_core")
     times = np.array([0.0, 0.0, 60.0, 120.0, 120.0])
     result = simulate_roadrunner(
-        model, times,
+        model,
+        times,
         input_segments=[(60.0, {"stress_input": 2.0}), (120.0, {"stress_input": 3.0})],
         variables=["crh", "stress_input"],
     )

@@ -280,6 +280,7 @@ class ModelBuilder:
     title: str
     citation: str
     notes: str = ""
+    time_unit: str = "min"
     _states: list[StateVariable] = field(default_factory=list)
     _parameters: list[Parameter] = field(default_factory=list)
     _inputs: list[InputSignal] = field(default_factory=list)
@@ -359,9 +360,15 @@ class ModelBuilder:
             self._rates,
             self._readouts,
             self.notes,
+            self.time_unit,
         )
 
 
-def clock_minutes(t: sympy.Expr, period_min: float = 1440.0) -> sympy.Expr:
-    """``t mod period`` written with ``floor`` so SBML and every backend agree."""
-    return t - period_min * sympy.floor(t / period_min)
+def clock_minutes(t: sympy.Expr, period_min: int = 1440) -> sympy.Expr:
+    """``t mod period`` written with ``floor`` so SBML and every backend agree.
+
+    The period is an exact integer: a float would print ``1/1440.`` as a rounded
+    decimal and ``floor`` would misround at exact midnights.
+    """
+    period = sympy.Integer(period_min)
+    return t - period * sympy.floor(t / period)

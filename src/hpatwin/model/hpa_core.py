@@ -207,7 +207,7 @@ def build() -> OdeModel:
     )
     car_amp = b.parameter(
         "awakening_response_amplitude",
-        5.0,
+        6.0,
         "1",
         "extra drive after waking (relative to mean drive)",
         "calibrated to Pruessner et al. 1997 Life Sci 61:2539 (+50-75% within 30 min)",
@@ -518,7 +518,9 @@ def build() -> OdeModel:
         + a12 * sympy.cos(two_pi * (tod - wake_min - off12) / 720)
     )
     since_wake = clock_minutes(TIME - wake_min) / car_tau
-    awakening = car_amp * since_wake * sympy.exp(1 - since_wake)
+    # s²·e^(2(1-s)): peaks at 1 when s = 1 and starts with zero slope, so fixed-step
+    # integrators keep their order when the wake time falls between steps
+    awakening = car_amp * since_wake**2 * sympy.exp(2 * (1 - since_wake))
     drive = (circadian * pulse + awakening) * stress  # the awakening burst is not pulse-gated
 
     mr = (1 + mr_floor) / (cort_fb + mr_floor)

@@ -100,7 +100,7 @@ def parse_cell(text: str | None) -> int | float | str | None:
     -------
     >>> [parse_cell(x) for x in ["", "NA", "2", "2.0", "2.5", "two"]]
     [None, None, 2, 2.0, 2.5, 'two']
-    """  # noqa: E501
+    """
     if text is None:
         return None
     s = text.strip()

@@ -462,7 +462,7 @@ def questionnaire_response(
     ...                             datetime(2024, 1, 1, 8, tzinfo=timezone.utc), id="qr1")
     >>> qr["item"][-1]
     {'linkId': 'phq9_difficulty', 'text': 'How difficult have these problems made it', 'answer': [{'valueInteger': 1}]}
-    """  # noqa: E501
+    """
     spec = get_spec(result.instrument)
     items: list[dict[str, Any]] = []
     for key, label, value in zip(spec.item_keys, spec.item_labels, result.items, strict=True):

@@ -193,27 +193,47 @@ def sbml_document(
     for p in model.parameters:
         value = parameter_values[p.name]
         _add_parameter(
-            sbml_model, p.name, value, constant=True, description=p.description,
+            sbml_model,
+            p.name,
+            value,
+            constant=True,
+            description=p.description,
             details={
-                "role": "parameter", "unit": p.unit, "evidence": p.evidence.value,
-                "source": p.source, "rationale": p.rationale, "lower": repr(p.lower),
-                "upper": repr(p.upper), "value": repr(value),
+                "role": "parameter",
+                "unit": p.unit,
+                "evidence": p.evidence.value,
+                "source": p.source,
+                "rationale": p.rationale,
+                "lower": repr(p.lower),
+                "upper": repr(p.upper),
+                "value": repr(value),
             },
         )
     for signal in model.inputs:
         value = input_values[signal.name]
         _add_parameter(
-            sbml_model, signal.name, value, constant=True,
+            sbml_model,
+            signal.name,
+            value,
+            constant=True,
             description=f"{signal.description} (piecewise-constant input)",
             details={
-                "role": "input", "unit": signal.unit, "default": repr(signal.default),
-                "lower": repr(signal.lower), "upper": repr(signal.upper), "value": repr(value),
+                "role": "input",
+                "unit": signal.unit,
+                "default": repr(signal.default),
+                "lower": repr(signal.lower),
+                "upper": repr(signal.upper),
+                "value": repr(value),
             },
         )
     for state in model.states:
         value = state_values[state.name]
         _add_parameter(
-            sbml_model, state.name, value, constant=False, description=state.description,
+            sbml_model,
+            state.name,
+            value,
+            constant=False,
+            description=state.description,
             details={"role": "state", "unit": state.unit, "value": repr(value)},
         )
         rule = sbml_model.createRateRule()
@@ -222,7 +242,11 @@ def sbml_document(
         _ok(rule.setMath(math_ast), f"rate rule of {state.name}")
     for readout in model.readouts:
         _add_parameter(
-            sbml_model, readout.name, None, constant=False, description=readout.description,
+            sbml_model,
+            readout.name,
+            None,
+            constant=False,
+            description=readout.description,
             details={"role": "readout", "unit": readout.unit},
         )
         rule = sbml_model.createAssignmentRule()
@@ -360,8 +384,9 @@ def _validate(document: libsbml.SBMLDocument, model_name: str) -> None:
         for index in range(log.getNumErrors()):
             error = log.getError(index)
             if error.isError() or error.isFatal():
-                problems.append(f"line {error.getLine()}: [{error.getErrorId()}] "
-                                f"{error.getMessage().strip()}")
+                problems.append(
+                    f"line {error.getLine()}: [{error.getErrorId()}] {error.getMessage().strip()}"
+                )
         log.clearLog()
     if problems:
         raise SbmlExportError(

@@ -250,8 +250,9 @@ class _Converter:
         # SymPy's Mod(a, b) has the sign of b (Python semantics): a - b*floor(a/b).
         dividend, divisor = expr.args
         return self.convert(
-            sympy.Add(dividend, -divisor * sympy.floor(dividend / divisor, evaluate=False),
-                      evaluate=False)
+            sympy.Add(
+                dividend, -divisor * sympy.floor(dividend / divisor, evaluate=False), evaluate=False
+            )
         )
 
     # ------------------------------------------------------------ conditions

@@ -131,8 +131,10 @@ class RoadRunnerSimulator:
         self.model = model
         self.sbml = to_sbml(model)
         self.runner: Any = load_roadrunner(
-            self.sbml, relative_tolerance=relative_tolerance,
-            absolute_tolerance=absolute_tolerance, max_steps=max_steps,
+            self.sbml,
+            relative_tolerance=relative_tolerance,
+            absolute_tolerance=absolute_tolerance,
+            max_steps=max_steps,
         )
         ids = [str(name) for name in self.runner.model.getGlobalParameterIds()]
         self._position = {name: index for index, name in enumerate(ids)}
@@ -216,8 +218,12 @@ class RoadRunnerSimulator:
         if variables is None:
             return self.model.state_names
         model = self.model
-        allowed = (*model.state_names, *model.readout_names, *model.input_names,
-                   *model.parameter_names)
+        allowed = (
+            *model.state_names,
+            *model.readout_names,
+            *model.input_names,
+            *model.parameter_names,
+        )
         chosen = tuple(variables)
         for name in chosen:
             if name not in allowed:

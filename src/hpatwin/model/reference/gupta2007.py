@@ -32,6 +32,7 @@ def build() -> OdeModel:
         citation="Gupta S, Aslakson E, Gurbaxani BM, Vernon SD. Inclusion of the glucocorticoid receptor "
         "in a hypothalamic pituitary adrenal axis model reveals bistability. Theor Biol Med Model 2007;4:8.",
         notes="Dimensionless hormones and scaled time (units UNCONFIRMED).",
+        time_unit="scaled time (CellML legend: hour; UNCONFIRMED)",
     )
     kcd = b.parameter("kcd", 1.0, "1/scaled time", "CRH degradation", SOURCE, PUB)
     ki1 = b.parameter("ki1", 0.1, "1", "cortisol inhibition constant on CRH", SOURCE, PUB)

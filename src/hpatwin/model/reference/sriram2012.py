@@ -63,7 +63,8 @@ def build() -> OdeModel:
         citation="Sriram K, Rodriguez-Fernandez M, Doyle FJ 3rd. Modeling cortisol dynamics in the "
         "neuro-endocrine axis distinguishes normal, depression, and post-traumatic stress disorder "
         "(PTSD) in humans. PLoS Comput Biol 2012;8:e1002379.",
-        notes="Units UNCONFIRMED (probably h and µg/dL).",
+        notes="Units UNCONFIRMED (probably h and µg/dL); the ~24-unit limit-cycle period supports hours.",
+        time_unit="h",
     )
     p = {
         name: b.parameter(name, value, "native", desc, SOURCE, PUB, upper=1e3)
