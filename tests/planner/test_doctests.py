@@ -14,6 +14,7 @@ MODULES = [
     "hpatwin.clinic.planner.safety",
     "hpatwin.clinic.planner.plan",
     "hpatwin.clinic.planner.render",
+    "hpatwin.clinic.planner.__main__",
     "hpatwin.cli.plan_cmd",
 ]
 

@@ -193,7 +193,5 @@ def test_rules_markdown_lists_every_rule_with_its_source(kb: KnowledgeBase) -> N
 def test_docs_rules_section_is_generated_from_the_kb(kb: KnowledgeBase) -> None:
     doc = (REPO / "docs" / "planner.md").read_text(encoding="utf-8")
     assert sync_rules_doc(doc, kb) == doc, (
-        "docs/planner.md is out of date: run "
-        '`python -c "from hpatwin.clinic.planner.knowledge import write_rules_doc; '
-        "write_rules_doc('docs/planner.md')\"`"
+        "docs/planner.md is stale: run python -m hpatwin.clinic.planner docs/planner.md"
     )
