@@ -22,7 +22,19 @@ from hpatwin.clinic.planner.knowledge import write_rules_doc
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Regenerate the rules section of each Markdown file; return the exit status."""
+    """Regenerate the rules section of each Markdown file; return the exit status.
+
+    Example
+    -------
+    >>> import pathlib, tempfile
+    >>> from hpatwin.clinic.planner.knowledge import RULES_BEGIN, RULES_END
+    >>> doc = pathlib.Path(tempfile.mkdtemp()) / "rules.md"
+    >>> _ = doc.write_text(f"{RULES_BEGIN}\\n{RULES_END}\\n")
+    >>> main([str(doc), str(doc)])  # doctest: +ELLIPSIS
+    /...rules.md: updated
+    /...rules.md: up to date
+    0
+    """
     paths = argv if argv is not None else sys.argv[1:]
     for path in paths or ["docs/planner.md"]:
         changed = write_rules_doc(path)

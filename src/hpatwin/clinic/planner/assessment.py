@@ -172,7 +172,13 @@ class MedicationEntry(BaseModel):
 
     @classmethod
     def from_text(cls, text: str) -> MedicationEntry:
-        """Parse ``"<name> [<dose> mg|mcg|g] [frequency]"``."""
+        """Parse ``"<name> [<dose> mg|mcg|g] [frequency]"``.
+
+        Example
+        -------
+        >>> MedicationEntry.from_text("fentanyl 25 mcg/h").dose_mg
+        0.025
+        """
         match = _DOSE.search(text)
         if match is None:
             return cls(name=text)
@@ -183,7 +189,13 @@ class MedicationEntry(BaseModel):
         return cls(name=name, dose_mg=dose_mg, frequency=rest or None)
 
     def display(self) -> str:
-        """Name with dose, e.g. ``duloxetine 60 mg``."""
+        """Name with dose.
+
+        Example
+        -------
+        >>> MedicationEntry(name="duloxetine", dose_mg=60).display()
+        'duloxetine 60 mg'
+        """
         return self.name if self.dose_mg is None else f"{self.name} {self.dose_mg:g} mg"
 
 
@@ -222,7 +234,13 @@ class ConditionEntry(BaseModel):
 
     @classmethod
     def from_text(cls, text: str) -> ConditionEntry:
-        """A condition from free text."""
+        """A condition from free text.
+
+        Example
+        -------
+        >>> ConditionEntry.from_text("epilepsy, well controlled").controlled
+        True
+        """
         return cls(name=text)
 
 
@@ -405,18 +423,36 @@ class Assessment(BaseModel):
         return self
 
     def phq9_score(self) -> int | float:
-        """PHQ-9 total (0-27): scored from the items by ``clinic.instruments`` when given."""
+        """PHQ-9 total (0-27): scored from the items by ``clinic.instruments`` when given.
+
+        Example
+        -------
+        >>> Assessment(age_years=30, sex="male", phq9_total=11, pain_nrs=0).phq9_score()
+        11
+        """
         if self._phq9_result is not None:
             return _as_number(self._phq9_result.total)
         assert self.phq9_total is not None  # guaranteed by validation
         return self.phq9_total
 
     def phq9_result(self) -> InstrumentResult | None:
-        """The :func:`~hpatwin.clinic.instruments.score_phq9` result when items were given."""
+        """The :func:`~hpatwin.clinic.instruments.score_phq9` result when items were given.
+
+        Example
+        -------
+        >>> Assessment(age_years=30, sex="male", phq9_items=[2] * 9,
+        ...            pain_nrs=0).phq9_result().severity
+        'moderately severe'
+        """
         return self._phq9_result
 
     def phq9_item9_response(self) -> int | None:
-        """Item 9 response (0-3), or ``None`` when only a total was given."""
+        """Item 9 response (0-3), or ``None`` when only a total was given.
+
+        Example
+        -------
+        >>> Assessment(age_years=30, sex="male", phq9_total=11, pain_nrs=0).phq9_item9_response()
+        """
         if self.phq9_items is not None:
             return int(self.phq9_items[8])
         return self.phq9_item9
@@ -562,11 +598,23 @@ class ResolvedMedication:
 
     @property
     def recognised(self) -> bool:
-        """True when at least one KB drug matched."""
+        """True when at least one KB drug matched.
+
+        Example
+        -------
+        >>> ResolvedMedication(MedicationEntry(name="x"), (), frozenset()).recognised
+        False
+        """
         return bool(self.drug_ids)
 
     def display(self) -> str:
-        """The entry as entered, with its dose."""
+        """The entry as entered, with its dose.
+
+        Example
+        -------
+        >>> ResolvedMedication(MedicationEntry(name="x", dose_mg=5), (), frozenset()).display()
+        'x 5 mg'
+        """
         return self.entry.display()
 
 
@@ -589,7 +637,14 @@ class ResolvedCondition:
     controlled: Literal["yes", "no", "unknown"]
 
     def display(self) -> str:
-        """The condition as entered, with its site when known."""
+        """The condition as entered, with its site when known.
+
+        Example
+        -------
+        >>> ResolvedCondition(ConditionEntry(name="wound"), "skin_lesion", "knee",
+        ...                   "unknown").display()
+        'wound (knee)'
+        """
         return self.entry.name if self.region is None else f"{self.entry.name} ({self.region})"
 
 
@@ -623,7 +678,16 @@ class ClinicalPicture:
     pain_chronic: bool | None
 
     def drugs(self) -> frozenset[str]:
-        """All recognised KB drug ids."""
+        """All recognised KB drug ids.
+
+        Example
+        -------
+        >>> from hpatwin.clinic.planner.knowledge import load_knowledge_base
+        >>> a = parse_assessment({"age_years": 40, "sex": "male", "phq9_total": 3,
+        ...     "phq9_item9": 0, "pain_nrs": 0, "medications": ["Lyrica 75 mg", "zorblax"]})
+        >>> sorted(resolve_assessment(a, load_knowledge_base()).drugs())
+        ['pregabalin']
+        """
         return frozenset(d for m in self.medications for d in m.drug_ids)
 
 

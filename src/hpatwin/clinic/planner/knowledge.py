@@ -123,7 +123,13 @@ class Confirmation(StrEnum):
 
     @property
     def rank(self) -> int:
-        """0 for confirmed up to 3 for unconfirmed (worse = higher)."""
+        """0 for confirmed up to 3 for unconfirmed (worse = higher).
+
+        Example
+        -------
+        >>> Confirmation.UNCONFIRMED.rank > Confirmation.SECONDARY.rank
+        True
+        """
         order = (
             Confirmation.CONFIRMED,
             Confirmation.SECONDARY,
@@ -134,7 +140,13 @@ class Confirmation(StrEnum):
 
     @property
     def is_flagged(self) -> bool:
-        """True when a reader should see the status next to the statement."""
+        """True when a reader should see the status next to the statement.
+
+        Example
+        -------
+        >>> Confirmation.CONFIRMED.is_flagged
+        False
+        """
         return self is not Confirmation.CONFIRMED
 
 
@@ -154,7 +166,13 @@ class Level(StrEnum):
 
     @property
     def rank(self) -> int:
-        """0 for urgent up to 3 for information."""
+        """0 for urgent up to 3 for information.
+
+        Example
+        -------
+        >>> Level.URGENT.rank, Level.INFORMATION.rank
+        (0, 3)
+        """
         return list(Level).index(self)
 
 
@@ -176,7 +194,13 @@ class LiverStatus(StrEnum):
 
     @property
     def is_impaired(self) -> bool:
-        """True for anything other than ``normal``."""
+        """True for anything other than ``normal``.
+
+        Example
+        -------
+        >>> LiverStatus.NORMAL.is_impaired
+        False
+        """
         return self is not LiverStatus.NORMAL
 
 
@@ -274,7 +298,13 @@ class DrugClass(_Frozen):
 
 
 class LowDose(_Frozen):
-    """Classes that apply instead when a drug's dose is at or below ``max_mg``."""
+    """Classes that apply instead when a drug's dose is at or below ``max_mg``.
+
+    Example
+    -------
+    >>> LowDose(max_mg=81, classes=["antiplatelet"], sources=["x"]).max_mg
+    81.0
+    """
 
     max_mg: StrictNumber = Field(gt=0)
     classes: list[str]
@@ -296,7 +326,13 @@ class DrugEntry(_Frozen):
     low_dose: LowDose | None = None
 
     def all_names(self) -> tuple[str, ...]:
-        """Generic name (with underscores as spaces) followed by brand names and synonyms."""
+        """Generic name (with underscores as spaces) followed by brand names and synonyms.
+
+        Example
+        -------
+        >>> DrugEntry(id="st_johns_wort", classes=["x"]).all_names()
+        ('st johns wort',)
+        """
         return (self.id.replace("_", " "), *self.names)
 
 
@@ -314,7 +350,13 @@ class Region(_Frozen):
     description: str
 
     def all_names(self) -> tuple[str, ...]:
-        """The id (underscores as spaces) followed by its synonyms."""
+        """The id (underscores as spaces) followed by its synonyms.
+
+        Example
+        -------
+        >>> Region(id="low_back", names=["lumbar"], description="x").all_names()
+        ('low back', 'lumbar')
+        """
         return (self.id.replace("_", " "), *self.names)
 
 
@@ -334,7 +376,13 @@ class ConditionCategory(_Frozen):
     has_region: bool = False
 
     def all_names(self) -> tuple[str, ...]:
-        """The id (underscores as spaces) followed by its synonyms."""
+        """The id (underscores as spaces) followed by its synonyms.
+
+        Example
+        -------
+        >>> ConditionCategory(id="skin_lesion", names=["wound"], description="x").all_names()
+        ('skin lesion', 'wound')
+        """
         return (self.id.replace("_", " "), *self.names)
 
 
@@ -416,7 +464,13 @@ class EAPair(SourcedRule):
 
 
 class ScoreBand(_Frozen):
-    """One band of a score scale: ``minimum`` to ``maximum`` inclusive → label and rank."""
+    """One band of a score scale: ``minimum`` to ``maximum`` inclusive → label and rank.
+
+    Example
+    -------
+    >>> ScoreBand(label="mild", minimum=5, maximum=9, rank=1).rank
+    1
+    """
 
     label: str
     minimum: StrictNumber
@@ -447,7 +501,13 @@ class SeverityScale(SourcedRule):
         return self
 
     def band_for(self, score: float) -> ScoreBand:
-        """The band containing ``score`` (scores between bands go to the lower band)."""
+        """The band containing ``score`` (scores between bands go to the lower band).
+
+        Example
+        -------
+        >>> load_knowledge_base().scales["phq9"].band_for(14.5).label
+        'moderate'
+        """
         chosen = self.bands[0]
         for band in self.bands:
             if score >= band.minimum:
@@ -535,7 +595,13 @@ class ReviewItem(SourcedRule):
 
 
 class Schedule(_Frozen):
-    """Course, phases, session parameters and the review checklist."""
+    """Course, phases, session parameters and the review checklist.
+
+    Example
+    -------
+    >>> load_knowledge_base().schedule.review_session
+    6
+    """
 
     review_session: StrictInt = Field(ge=1, le=50)
     review_rule: SourcedRule
@@ -546,14 +612,26 @@ class Schedule(_Frozen):
 
 
 class ConditionMatch(_Frozen):
-    """Match a condition category, optionally by its control status."""
+    """Match a condition category, optionally by its control status.
+
+    Example
+    -------
+    >>> ConditionMatch(category="epilepsy", controlled="no").controlled
+    'no'
+    """
 
     category: str
     controlled: Literal["yes", "no", "unknown"] | None = None
 
 
 class ClassCount(_Frozen):
-    """At least ``count`` distinct recognised drugs in ``drug_class``."""
+    """At least ``count`` distinct recognised drugs in ``drug_class``.
+
+    Example
+    -------
+    >>> ClassCount(drug_class="cns_active", count=3).count
+    3
+    """
 
     drug_class: str
     count: StrictInt = Field(ge=1)
@@ -659,11 +737,24 @@ class Predicate(BaseModel):
         return self
 
     def key(self) -> str:
-        """The one key that is set."""
+        """The one key that is set.
+
+        Example
+        -------
+        >>> Predicate.model_validate({"not": {"pregnant": True}}).key()
+        'not_'
+        """
         return next(key for key in _PREDICATE_KEYS if getattr(self, key) is not None)
 
     def children(self) -> tuple[Predicate, ...]:
-        """Nested predicates of ``all``/``any``/``not`` (empty for leaves)."""
+        """Nested predicates of ``all``/``any``/``not`` (empty for leaves).
+
+        Example
+        -------
+        >>> len(Predicate.model_validate({"any": [{"lactating": True}, {"pregnant": True}]})
+        ...     .children())
+        2
+        """
         if self.all_of is not None:
             return tuple(self.all_of)
         if self.any_of is not None:
@@ -673,7 +764,13 @@ class Predicate(BaseModel):
         return ()
 
     def references(self) -> Iterator[tuple[str, str]]:
-        """``(kind, id)`` pairs this predicate names, for the KB's cross-reference check."""
+        """``(kind, id)`` pairs this predicate names, for the KB's cross-reference check.
+
+        Example
+        -------
+        >>> list(Predicate.model_validate({"drug_class": "snri"}).references())
+        [('drug_class', 'snri')]
+        """
         for child in self.children():
             yield from child.references()
         if self.drug is not None:
@@ -699,7 +796,14 @@ class Predicate(BaseModel):
             yield ("phq9_severity", severity)
 
     def describe(self) -> str:
-        """A compact human-readable form, e.g. ``all(drug=duloxetine, crcl_below=30)``."""
+        """A compact human-readable form.
+
+        Example
+        -------
+        >>> Predicate.model_validate({"all": [{"drug": "duloxetine"}, {"crcl_below": 30}]}
+        ...     ).describe()
+        'all(drug=duloxetine, crcl_below=30)'
+        """
         key = self.key()
         if key in ("all_of", "any_of", "not_"):
             name = key.rstrip("_").removesuffix("_of")
@@ -731,7 +835,13 @@ class Effects(_Frozen):
     avoid_points_at_condition_region: str | None = None
 
     def any(self) -> bool:
-        """True if the rule changes the plan at all."""
+        """True if the rule changes the plan at all.
+
+        Example
+        -------
+        >>> Effects().any()
+        False
+        """
         return bool(
             self.withhold_ea
             or self.withhold_needling
@@ -807,25 +917,50 @@ class KnowledgeBase(_Frozen):
     safety_rules: list[SafetyRule]
 
     def point(self, code: str) -> Point:
-        """The catalogue point with this code (``KeyError`` if unknown)."""
+        """The catalogue point with this code (``KeyError`` if unknown).
+
+        Example
+        -------
+        >>> load_knowledge_base().point("GB21").tags
+        ['pregnancy_caution', 'thorax']
+        """
         return self.points[code]
 
     def safety_rule(self, rule_id: str) -> SafetyRule:
-        """The safety rule with this id (``KeyError`` if unknown)."""
+        """The safety rule with this id (``KeyError`` if unknown).
+
+        Example
+        -------
+        >>> load_knowledge_base().safety_rule("snri-maoi").level.value
+        'contraindication'
+        """
         for rule in self.safety_rules:
             if rule.id == rule_id:
                 return rule
         raise KeyError(rule_id)
 
     def threshold(self, name: str) -> Threshold:
-        """The threshold with this name (``KeyError`` if unknown)."""
+        """The threshold with this name (``KeyError`` if unknown).
+
+        Example
+        -------
+        >>> load_knowledge_base().threshold("chronic_pain_min_months").value
+        3.0
+        """
         for threshold in self.thresholds.values():
             if threshold.name == name:
                 return threshold
         raise KeyError(name)
 
     def all_rules(self) -> list[SourcedRule]:
-        """Every sourced KB entry (rules, selections, schedule items, notes, safety rules)."""
+        """Every sourced KB entry (rules, selections, schedule items, notes, safety rules).
+
+        Example
+        -------
+        >>> kb = load_knowledge_base()
+        >>> len(kb.all_rules()) == kb.rule_count()
+        True
+        """
         rules: list[SourcedRule] = [*self.scales.values(), *self.thresholds.values()]
         rules += list(self.frequency_rules.values())
         rules += self.role_rules
@@ -840,20 +975,46 @@ class KnowledgeBase(_Frozen):
         return rules
 
     def rule_count(self) -> int:
-        """Number of sourced KB entries."""
+        """Number of sourced KB entries.
+
+        Example
+        -------
+        >>> load_knowledge_base().rule_count() > 0
+        True
+        """
         return len(self.all_rules())
 
     def evidence_counts(self) -> dict[str, int]:
-        """Rule counts by evidence level (all six levels, zeros included)."""
+        """Rule counts by evidence level (all six levels, zeros included).
+
+        Example
+        -------
+        >>> len(load_knowledge_base().evidence_counts())
+        6
+        """
         counts = Counter(rule.evidence.value for rule in self.all_rules())
         return {level.value: counts.get(level.value, 0) for level in Evidence}
 
     def confirmation_of(self, rule: SourcedRule) -> Confirmation:
-        """The least-confirmed status among the rule's sources."""
+        """The least-confirmed status among the rule's sources.
+
+        Example
+        -------
+        >>> kb = load_knowledge_base()
+        >>> kb.confirmation_of(kb.schedule.review_rule).value
+        'unconfirmed'
+        """
         return max((self.sources[s].confirmation for s in rule.sources), key=lambda c: c.rank)
 
     def citation(self, rule: SourcedRule) -> str:
-        """The rule's sources as one string, flagged where not confirmed."""
+        """The rule's sources as one string, flagged where not confirmed.
+
+        Example
+        -------
+        >>> kb = load_knowledge_base()
+        >>> kb.citation(kb.safety_rule("renal-venlafaxine-severe")).endswith("[secondary]")
+        True
+        """
         parts = []
         for source_id in rule.sources:
             source = self.sources[source_id]

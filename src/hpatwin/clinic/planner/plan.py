@@ -302,12 +302,25 @@ class Unrecognised(_Model):
     regions: tuple[str, ...]
 
     def any(self) -> bool:
-        """True when anything was not recognised."""
+        """True when anything was not recognised.
+
+        Example
+        -------
+        >>> Unrecognised(medications=(), conditions=(), regions=()).any()
+        False
+        """
         return bool(self.medications or self.conditions or self.regions)
 
 
 class MedicationSummary(_Model):
-    """A medication as entered and what the KB recognised it as."""
+    """A medication as entered and what the KB recognised it as.
+
+    Example
+    -------
+    >>> build_plan({"age_years": 30, "sex": "male", "phq9_total": 7, "phq9_item9": 0,
+    ...             "pain_nrs": 0, "medications": ["Cymbalta 60 mg"]}).summary.medications[0]
+    MedicationSummary(entered='Cymbalta 60 mg', recognised_as=('duloxetine',), notes=())
+    """
 
     entered: str
     recognised_as: tuple[str, ...]
@@ -315,7 +328,15 @@ class MedicationSummary(_Model):
 
 
 class ConditionSummary(_Model):
-    """A condition as entered and its KB category, site and control status."""
+    """A condition as entered and its KB category, site and control status.
+
+    Example
+    -------
+    >>> build_plan({"age_years": 30, "sex": "male", "phq9_total": 7, "phq9_item9": 0,
+    ...             "pain_nrs": 0, "conditions": ["uncontrolled epilepsy"]}
+    ...            ).summary.conditions[0].controlled
+    'no'
+    """
 
     entered: str
     category: str | None
@@ -405,25 +426,63 @@ class Plan(_Model):
 
     @property
     def urgent_alerts(self) -> tuple[SafetyAlert, ...]:
-        """The urgent alerts (shown at the top of every rendering)."""
+        """The urgent alerts (shown at the top of every rendering).
+
+        Example
+        -------
+        >>> build_plan({"age_years": 30, "sex": "male", "phq9_total": 7, "phq9_item9": 0,
+        ...             "pain_nrs": 0}).urgent_alerts
+        ()
+        """
         return tuple(a for a in self.alerts if a.level is Level.URGENT)
 
     def alerts_at(self, level: Level) -> tuple[SafetyAlert, ...]:
-        """Alerts of one grade."""
+        """Alerts of one grade.
+
+        Example
+        -------
+        >>> plan = build_plan({"age_years": 30, "sex": "male", "phq9_total": 7,
+        ...                    "phq9_item9": 0, "pain_nrs": 0})
+        >>> [a.code for a in plan.alerts_at(Level.INFORMATION)]
+        ['phq9-item9-negative']
+        """
         return tuple(a for a in self.alerts if a.level is level)
 
     def alert_codes(self) -> set[str]:
-        """The rule ids of all alerts."""
+        """The rule ids of all alerts.
+
+        Example
+        -------
+        >>> build_plan({"age_years": 30, "sex": "male", "phq9_total": 7,
+        ...             "pain_nrs": 0}).alert_codes()
+        {'phq9-item9-missing'}
+        """
         return {a.code for a in self.alerts}
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready mapping (the ``urgent_alerts`` are included explicitly)."""
+        """A JSON-ready mapping (the ``urgent_alerts`` are included explicitly).
+
+        Example
+        -------
+        >>> build_plan({"age_years": 30, "sex": "male", "phq9_total": 7, "phq9_item9": 0,
+        ...             "pain_nrs": 0}).to_dict()["urgent_alerts"]
+        []
+        """
         data = self.model_dump(mode="json")
         data["urgent_alerts"] = [a.model_dump(mode="json") for a in self.urgent_alerts]
         return data
 
     def to_json(self, indent: int = 2) -> str:
-        """The plan as JSON text."""
+        """The plan as JSON text.
+
+        Example
+        -------
+        >>> import json
+        >>> text = build_plan({"age_years": 30, "sex": "male", "phq9_total": 7,
+        ...                    "phq9_item9": 0, "pain_nrs": 0}).to_json()
+        >>> json.loads(text)["role"]["role"]
+        'monotherapy'
+        """
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
 

@@ -83,7 +83,16 @@ class Provenance(BaseModel):
 
     @property
     def source(self) -> str:
-        """The citations as one string."""
+        """The citations as one string.
+
+        Example
+        -------
+        >>> Provenance(rule_id="r", evidence="trial", rationale="", confirmation="confirmed",
+        ...            sources=(CitedSource(id="a", citation="A 2020", confirmation="confirmed"),
+        ...                     CitedSource(id="b", citation="B 2021", confirmation="confirmed"))
+        ...            ).source
+        'A 2020; B 2021'
+        """
         return "; ".join(s.citation for s in self.sources)
 
 
@@ -139,7 +148,17 @@ class SafetyAlert(BaseModel):
 
     @property
     def source(self) -> str:
-        """The citations as one string (same shape as the instruments' ``Alert.source``)."""
+        """The citations as one string (same shape as the instruments' ``Alert.source``).
+
+        Example
+        -------
+        >>> from hpatwin.clinic.planner.knowledge import load_knowledge_base
+        >>> kb = load_knowledge_base()
+        >>> rule = kb.safety_rule("duloxetine-smoking")
+        >>> SafetyAlert(level=rule.level, code=rule.id, title=rule.title, message=rule.message,
+        ...             triggered_by=(), provenance=provenance_for(kb, rule)).source[:14]
+        'Knadler MP et '
+        """
         return self.provenance.source
 
 
@@ -350,7 +369,13 @@ class ScreenResult:
 
     @property
     def ea_permitted(self) -> bool:
-        """False when a rule withholds EA or all needling."""
+        """False when a rule withholds EA or all needling.
+
+        Example
+        -------
+        >>> ScreenResult(ea_withheld=("device-no-ea",)).ea_permitted
+        False
+        """
         return not (self.ea_withheld or self.needling_withheld)
 
 
