@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hpatwin.cli.params_cmd",
     "hpatwin.cli.export_sbml_cmd",
     "hpatwin.cli.score_cmd",
+    "hpatwin.cli.plan_cmd",
 )
 
 
