@@ -2,9 +2,10 @@
 
 from hpatwin.cohorts.population import (
     DEFAULT_VARIABILITY,
+    InjuryRisk,
     Variability,
     generate_population,
     population_parameters,
 )
 
-__all__ = ["DEFAULT_VARIABILITY", "Variability", "generate_population", "population_parameters"]
+__all__ = ["DEFAULT_VARIABILITY", "InjuryRisk", "Variability", "generate_population", "population_parameters"]

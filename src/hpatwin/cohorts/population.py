@@ -54,8 +54,9 @@ _ASSUMED = "hpatwin calibration"
 #: Default inter-individual variability of the twin (assumptions, calibrated on populations).
 DEFAULT_VARIABILITY: dict[str, Variability] = {
     "tissue_nociception": Variability(
-        0.3, "lognormal", _ASSUMED, Evidence.ASSUMPTION,
-        "pain generators differ in strength; spread sized so chronic-pain NRS spans ~3-8"),
+        0.6, "lognormal", _ASSUMED, Evidence.ASSUMPTION,
+        "pain generators differ in strength; spread sized so chronic-pain NRS spans ~3-8 and "
+        "persistent pain is common in the general population"),
     "depression_vulnerability": Variability(
         1.0, "normal", _ASSUMED, Evidence.ASSUMPTION,
         "resilience differs between people; together with the pain pathways it sets how many "
@@ -79,6 +80,26 @@ DEFAULT_VARIABILITY: dict[str, Variability] = {
                                     "UNCONFIRMED)", Evidence.ASSUMPTION,
                                     "wide between-person spread of short-term RMSSD"),
 }
+
+@dataclass(frozen=True)
+class InjuryRisk:
+    """Chance of one injury or pain flare in the simulated year, and its size.
+
+    The defaults are assumptions: a substantial share of adults have a new
+    musculoskeletal pain episode in a year; sizes are chosen so an episode is
+    moderately painful (NRS ~3-5) before it heals.
+    """
+
+    yearly_probability: float = 0.4
+    median_size: float = 1.5
+    size_spread: float = 0.4
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.yearly_probability <= 1:
+            raise ValueError(f"injury yearly_probability: {self.yearly_probability} not in [0, 1]")
+        if self.median_size <= 0 or self.size_spread < 0:
+            raise ValueError("injury median_size must be > 0 and size_spread ≥ 0")
+
 
 #: Adult age distribution (years): mean, SD, bounds — an assumption for clinic populations.
 AGE_MEAN_YEARS, AGE_SD_YEARS, AGE_MIN_YEARS, AGE_MAX_YEARS = 50.0, 15.0, 18.0, 90.0
@@ -110,6 +131,7 @@ def generate_population(
     variability: Mapping[str, Variability] | None = None,
     model: str = "twin",
     first_patient: int = 0,
+    injury: InjuryRisk | None = None,
 ) -> pd.DataFrame:
     """``n`` patients (ids ``first_patient …``) with phenotype, age, sex and varied parameters."""
     if not isinstance(n, int) or n < 1:
@@ -140,6 +162,11 @@ def generate_population(
             row[name] = float(np.clip(value, parameter.lower, parameter.upper))
         for name in condition_names:
             row.setdefault(name, pheno.parameters.get(name, ode.parameter(name).value))
+        if injury is not None and rng.uniform() < injury.yearly_probability:
+            row["injury_onset_day"] = float(rng.uniform(0, 365))
+            row["injury_nociception"] = float(injury.median_size * math.exp(injury.size_spread * rng.standard_normal()))
+        elif injury is not None:
+            row["injury_onset_day"], row["injury_nociception"] = 1e6, 0.0
         if "resting_rmssd_ms" in row:
             row["resting_rmssd_ms"] = float(row["resting_rmssd_ms"]) * (  # type: ignore[arg-type]
                 1 + RMSSD_CHANGE_PER_DECADE * (age - 40) / 10)

@@ -36,6 +36,8 @@ ONSET_VALUES: dict[str, float] = {
     "depression_vulnerability": 0.0,
     "trigger_point_predisposition": 0.0,
 }
+#: Events that never belong in a warm-up (an injury is a moment, not a steady condition).
+WARMUP_EXCLUDED_VALUES: dict[str, float] = {"injury_nociception": 0.0}
 _HPA_STATES = ("crh", "acth", "cortisol", "pituitary_mass", "adrenal_mass", "gr_sensitivity")
 WARMUP_ACCELERATION = 10.0
 WARMUP_FAST_DAYS = 60.0
@@ -229,8 +231,8 @@ def steady_state(
     """State at midnight on the deterministic steady rhythm for these parameters.
 
     Slow states (gland masses, GR sensitivity and every state whose time constant
-    is a parameter in days) settle over months, so the warm-up first runs with all
-    day-unit time constants shortened ``WARMUP_ACCELERATION``-fold (the steady state
+    is a ``*_time_constant_days``/``*_turnover_days`` parameter) settle over months, so
+    the warm-up first runs with those time constants shortened ``WARMUP_ACCELERATION``-fold (the steady state
     does not depend on them), then at true speed. Ultradian noise is off and inputs
     given as schedules are held at their value at time 0.
     """
@@ -243,6 +245,10 @@ def steady_state(
             if isinstance(value, Schedule)
             else value
         )
+    parameters = {
+        **parameters,
+        **{k: v for k, v in WARMUP_EXCLUDED_VALUES.items() if k in model.parameter_names},
+    }
     warm_dt = max(dt, 2.0)
     fast = prepare_run(
         model,
@@ -254,7 +260,7 @@ def steady_state(
         output_every=1440.0 * WARMUP_FAST_DAYS,
     )
     for index, parameter in enumerate(model.parameters):
-        if parameter.unit == "d":
+        if parameter.name.endswith(("_time_constant_days", "_turnover_days")):
             fast.parameters[index] /= WARMUP_ACCELERATION
     state = run_jax(fast)[-1]
     settle = prepare_run(

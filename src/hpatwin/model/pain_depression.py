@@ -228,14 +228,14 @@ def add_pain_depression_layer(
     )
     k_cort_5ht = par(
         "cortisol_serotonin_depletion",
-        1.5,
+        0.7,
         "1",
         "5-HT depletion per unit relative hypercortisolism",
         "article: sustained excess cortisol depletes 5-HT; sized in calibration",
     )
     k_cort_na = par(
         "cortisol_noradrenaline_depletion",
-        1.0,
+        0.5,
         "1",
         "NA depletion per unit relative hypercortisolism",
         "article: sustained excess cortisol depletes NA; sized in calibration",
@@ -331,7 +331,7 @@ def add_pain_depression_layer(
     )
     k_noc_mg = par(
         "nociception_microglia_activation",
-        0.25,
+        0.12,
         "1",
         "activation per unit nociceptive input above normal",
         "persistent nociceptive barrage activates dorsal-horn microglia",
@@ -420,7 +420,7 @@ def add_pain_depression_layer(
     )
     w_5ht = par(
         "descending_weight_serotonin",
-        0.35,
+        0.25,
         "1",
         "weight of 5-HT in descending inhibition",
         "article: 5-HT/NA descending pathways",
@@ -428,7 +428,7 @@ def add_pain_depression_layer(
     )
     w_na = par(
         "descending_weight_noradrenaline",
-        0.35,
+        0.25,
         "1",
         "weight of NA in descending inhibition",
         "article: 5-HT/NA descending pathways",
@@ -501,9 +501,28 @@ def add_pain_depression_layer(
         (tp_base + k_tone_tp * smooth_positive(muscle_tone - 1) - trigger) / (day * tau_tp)
         - trigger_point_clearance_per_min * trigger,
     )
-    nociception = (tissue_nociception + k_tp_noc * trigger * pw["trigger_point_nociception"]) * (
-        1 - nociception_reduction
+    # an injury or flare: extra nociception from its onset, healing exponentially; the
+    # population generator gives some people one, so pain can start in anyone
+    injury_day = par("injury_onset_day", 1e6, "day", "day of an injury or pain flare (default: never)",
+                     "event time drawn by the population generator", upper=1e7,
+                     source="hpatwin population model")
+    injury_size = par("injury_nociception", 0.0, "1", "extra nociceptive input at injury onset",
+                      "size drawn by the population generator", upper=50,
+                      source="hpatwin population model")
+    injury_heal = par("injury_healing_time_constant_days", 21.0, "d",
+                      "time constant of injury healing",
+                      "acute musculoskeletal injuries heal over weeks", lower=1, upper=365,
+                      source="hpatwin population model")
+    time = sympy.Symbol("t", real=True)
+    since_injury = time / day - injury_day
+    elapsed = (since_injury + sympy.Abs(since_injury)) / 2  # max(·, 0): no exp overflow
+    injury = sympy.Piecewise((injury_size, since_injury >= 0), (0, True)) * sympy.exp(
+        -elapsed / injury_heal
     )
+    nociception = (
+        tissue_nociception + injury + k_tp_noc * trigger * pw["trigger_point_nociception"]
+    ) * (1 - nociception_reduction)
+
     mg_target = (
         1
         + k_noc_mg * smooth_positive(nociception - 1) * pw["nociception_microglia"]
@@ -519,7 +538,7 @@ def add_pain_depression_layer(
     )
     k_z = par(
         "sensitisation_gain",
-        1.0,
+        0.6,
         "1",
         "sensitisation per unit net spinal drive above normal",
         "article: weaker descending inhibition increases central sensitisation",
@@ -546,7 +565,7 @@ def add_pain_depression_layer(
     # --- perceived pain -----------------------------------------------------------------
     k_amp_d = par(
         "depression_pain_amplification",
-        1.0,
+        0.5,
         "1",
         "perceived-pain gain per unit depression severity",
         "article: depression amplifies pain (affective-attentional amplification)",
@@ -595,7 +614,7 @@ def add_pain_depression_layer(
     )
     k_dep_sym = par(
         "depression_sympathetic_drive",
-        0.24,
+        0.15,
         "1",
         "sympathetic rise at maximal depression",
         "article: sympathetic hyperactivity in depression",
@@ -626,7 +645,7 @@ def add_pain_depression_layer(
         upper=365,
     )
     k_pain_sleep = par(
-        "pain_sleep_disruption", 0.48, "1", "sleep loss at maximal pain", "pain disturbs sleep"
+        "pain_sleep_disruption", 0.25, "1", "sleep loss at maximal pain", "pain disturbs sleep"
     )
     k_cort_sleep = par(
         "cortisol_sleep_disruption",
@@ -662,7 +681,7 @@ def add_pain_depression_layer(
     )
     k_pain_cat = par(
         "pain_catastrophising",
-        0.6,
+        0.45,
         "1",
         "catastrophising at maximal pain",
         "persistent pain and functional limitation breed catastrophising",
@@ -689,7 +708,7 @@ def add_pain_depression_layer(
     )
     w_mono = par(
         "monoamine_mood_weight",
-        2.0,
+        3.5,
         "1",
         "mood balance per unit 5-HT/NA deficit",
         "article: 5-HT/NA deficiency in depression",
@@ -717,7 +736,7 @@ def add_pain_depression_layer(
     )
     w_psy = par(
         "psychological_mood_weight",
-        1.0,
+        0.5,
         "1",
         "mood balance per unit catastrophising",
         "the psychological (functional-limitation) pathway of the article's myth",
@@ -746,7 +765,7 @@ def add_pain_depression_layer(
     # --- feedback to the HPA axis -----------------------------------------------------------
     k_pain_hpa = par(
         "pain_hpa_drive",
-        0.3,
+        0.12,
         "1",
         "extra CRH drive at maximal pain",
         "article: amplified pain intensifies stress, feeding back into the HPA axis",

@@ -91,7 +91,7 @@ _CONDITION_RATIONALE = (
     "epidemiology targets in docs/pain-depression.md"
 )
 _CHRONIC_PAIN = {"tissue_nociception": 3.0, "trigger_point_predisposition": 0.2}
-_DEPRESSION = {"depression_vulnerability": 3.0}
+_DEPRESSION = {"depression_vulnerability": 2.2}
 _CORTISOL_VARIANTS = {
     "hypercortisolaemic": (
         {"gr_expression_capacity": 0.5},

@@ -70,7 +70,8 @@ def render_model_page(model: OdeModel) -> str:
         ]
         lines.append("")
     registry = default_registry()
-    lines += ["## Parameters\n", registry.to_markdown(registry.select(model=model.name))]
+    ordered = sorted(model.parameters, key=lambda p: (p.model, p.name))
+    lines += ["## Parameters\n", registry.to_markdown(ordered)]
     return "\n".join(lines)
 
 
