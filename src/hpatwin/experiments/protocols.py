@@ -36,17 +36,25 @@ class DexamethasoneResult:
     baseline_cortisol_0800_nmol_l: float
     threshold_nmol_l: float
     dataset: xr.Dataset
+    per_patient_0800_nmol_l: np.ndarray
 
     @property
     def suppressed(self) -> bool:
-        """True when 08:00 cortisol falls below the threshold."""
+        """True when (the first patient's) 08:00 cortisol falls below the threshold."""
         return self.cortisol_0800_nmol_l < self.threshold_nmol_l
+
+    @property
+    def non_suppression_rate(self) -> float:
+        """Share of simulated patients whose 08:00 cortisol stays at or above the threshold."""
+        return float(np.mean(self.per_patient_0800_nmol_l >= self.threshold_nmol_l))
 
 
 def dexamethasone_suppression(
     *,
+    model: str = "hpa_core",
     phenotype: str | None = "healthy",
-    parameters: Mapping[str, float] | None = None,
+    parameters: Mapping[str, float | np.ndarray] | None = None,
+    n_patients: int | None = None,
     dose_mg: float = 1.0,
     dose_clock_h: float = 23.0,
     seed: int = 0,
@@ -55,32 +63,36 @@ def dexamethasone_suppression(
 ) -> DexamethasoneResult:
     """Oral dexamethasone at ``dose_clock_h`` on day 1; plasma cortisol at 08:00 on day 2.
 
-    The dose is given as a one-minute oral input. Day 1's 08:00 value is the baseline.
+    The dose is given as a ten-minute oral input. Day 1's 08:00 value is the baseline.
+    ``parameters`` may hold per-patient arrays (``n_patients``) for population rates.
     """
     if not (0 < dose_mg <= 100):
         raise ValueError(f"dose_mg: {dose_mg!r} is outside the allowed range (0, 100] mg")
     if not (0 <= dose_clock_h < 24):
         raise ValueError(f"dose_clock_h: {dose_clock_h!r} is outside the allowed range [0, 24) h")
-    dose_start = 1440.0 + round(dose_clock_h * 60)
-    schedule = Schedule.of([(dose_start, dose_mg), (dose_start + 1.0, 0.0)])
+    dose_start = 1440.0 + 10 * round(dose_clock_h * 6)  # on the 10-min pulse grid
+    schedule = Schedule.of([(dose_start, dose_mg / 10), (dose_start + 10.0, 0.0)])
     ds = simulate(
-        "hpa_core",
+        model,
         days=3,
         phenotype=phenotype,
         parameters=parameters,
+        n_patients=n_patients,
         seed=seed,
         pulses=pulses,
         inputs={"dex_dose_rate_mg_per_min": schedule},
-        output_every=1.0,
+        output_every=10.0,
     )
-    cortisol = ds["plasma_cortisol_nmol_l"].isel(patient=0)
     sample_time = 1440.0 * (2 if dose_clock_h >= 8 else 1) + 480.0
+    all_cortisol = ds["plasma_cortisol_nmol_l"]
+    cortisol = all_cortisol.isel(patient=0)
     return DexamethasoneResult(
         dose_mg=dose_mg,
         cortisol_0800_nmol_l=float(cortisol.sel(time=sample_time)),
         baseline_cortisol_0800_nmol_l=float(cortisol.sel(time=sample_time - 1440.0)),
         threshold_nmol_l=threshold_nmol_l,
         dataset=ds,
+        per_patient_0800_nmol_l=all_cortisol.sel(time=sample_time).values,
     )
 
 

@@ -47,12 +47,14 @@ ASSUME = Evidence.ASSUMPTION
 class HpaHooks:
     """Expressions other layers feed into the HPA core (each 1 when absent).
 
-    ``drive_multiplier`` scales the hypothalamic CRH drive (pain, mood, treatments);
+    ``drive_multiplier`` scales the hypothalamic CRH drive (treatments);
+    ``tonic_drive`` adds non-circadian CRH drive (pain, mood: tonic, so it flattens the rhythm);
     ``gr_target_multiplier`` scales the GR-expression target (e.g. EA restoring GR).
     """
 
     drive_multiplier: sympy.Expr = ONE
     gr_target_multiplier: sympy.Expr = ONE
+    tonic_drive: sympy.Expr = sympy.Integer(0)
 
 
 @dataclass(frozen=True)
@@ -373,6 +375,17 @@ def add_hpa_core(b: ModelBuilder, hooks: HpaHooks | None = None) -> HpaCore:
         lower=0.5,
         upper=10,
     )
+    tonic = b.parameter(
+        "tonic_crh_drive",
+        0.0,
+        "1",
+        "non-circadian CRH drive added to the circadian drive (relative to its mean)",
+        "hpatwin",
+        ASSUME,
+        rationale="phenotype knob: chronic stress and depression add tonic PVN drive that raises the "
+        "evening nadir (flattened slopes, Jarcho 2013; Adam 2017)",
+        upper=10,
+    )
     gr_capacity = b.parameter(
         "gr_expression_capacity",
         1.0,
@@ -565,7 +578,9 @@ def add_hpa_core(b: ModelBuilder, hooks: HpaHooks | None = None) -> HpaCore:
     # integrators keep their order when the wake time falls between steps
     awakening = car_amp * since_wake**2 * sympy.exp(2 * (1 - since_wake))
     # the awakening burst is not pulse-gated
-    drive = (circadian * pulse + awakening) * stress * hooks.drive_multiplier
+    drive = (circadian * pulse + awakening) * stress * hooks.drive_multiplier + (
+        tonic + hooks.tonic_drive
+    )
 
     mr = (1 + mr_floor) / (cort_fb + mr_floor)
     gr_hyp = 1 / (1 + (grs * cort / k_gr) ** n_gr)

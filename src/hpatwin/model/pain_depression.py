@@ -73,6 +73,7 @@ class PainDepressionLayer:
     """Expressions the rest of the twin (HPA hooks, treatments) reads."""
 
     drive_multiplier: sympy.Expr
+    tonic_drive: sympy.Expr
     serotonin: sympy.Symbol
     noradrenaline: sympy.Symbol
     bdnf: sympy.Symbol
@@ -565,7 +566,7 @@ def add_pain_depression_layer(
     # --- perceived pain -----------------------------------------------------------------
     k_amp_d = par(
         "depression_pain_amplification",
-        0.5,
+        0.3,
         "1",
         "perceived-pain gain per unit depression severity",
         "article: depression amplifies pain (affective-attentional amplification)",
@@ -736,7 +737,7 @@ def add_pain_depression_layer(
     )
     w_psy = par(
         "psychological_mood_weight",
-        0.5,
+        0.4,
         "1",
         "mood balance per unit catastrophising",
         "the psychological (functional-limitation) pathway of the article's myth",
@@ -765,24 +766,21 @@ def add_pain_depression_layer(
     # --- feedback to the HPA axis -----------------------------------------------------------
     k_pain_hpa = par(
         "pain_hpa_drive",
-        0.12,
+        0.1,
         "1",
         "extra CRH drive at maximal pain",
         "article: amplified pain intensifies stress, feeding back into the HPA axis",
     )
     k_mood_hpa = par(
         "mood_hpa_drive",
-        0.4,
+        0.75,
         "1",
         "extra CRH drive at maximal depression",
         "hypothalamic CRH hyperactivity in depression; cortisol d ≈ 0.3-0.6 (Stetler & "
         "Miller 2011) is the calibration target",
     )
-    drive_multiplier = (
-        1
-        + k_pain_hpa * pain_level * pw["pain_stress"]
-        + k_mood_hpa * depression * pw["mood_stress"]
-    ) * (1 - drive_reduction)
+    tonic_drive = k_pain_hpa * pain_level * pw["pain_stress"] + k_mood_hpa * depression * pw["mood_stress"]
+    drive_multiplier = 1 - drive_reduction
 
     # --- readouts ---------------------------------------------------------------------------
     hr0 = par(
@@ -964,6 +962,7 @@ def add_pain_depression_layer(
     b.component = previous
     return PainDepressionLayer(
         drive_multiplier=drive_multiplier,
+        tonic_drive=tonic_drive,
         serotonin=serotonin,
         noradrenaline=noradrenaline,
         bdnf=bdnf,

@@ -94,9 +94,9 @@ _CHRONIC_PAIN = {"tissue_nociception": 3.0, "trigger_point_predisposition": 0.2}
 _DEPRESSION = {"depression_vulnerability": 2.2}
 _CORTISOL_VARIANTS = {
     "hypercortisolaemic": (
-        {"gr_expression_capacity": 0.5},
-        "weak GR feedback: raised, flattened cortisol and DST non-suppression (Carroll 1981; "
-        "Jarcho 2013 flatter slopes in depression)",
+        {"gr_expression_capacity": 0.6, "tonic_crh_drive": 0.3, "circadian_amplitude_24h": 0.45},
+        "weak GR feedback, tonic CRH drive and a blunted circadian amplitude: raised evening "
+        "cortisol, flattened slope and DST non-suppression (Carroll 1981; Jarcho 2013; Adam 2017)",
     ),
     "hypocortisolaemic": (
         {"gr_expression_capacity": 2.5},

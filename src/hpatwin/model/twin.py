@@ -30,5 +30,7 @@ def build() -> OdeModel:
         "cascade; see docs/pain-depression.md.",
     )
     layer = add_pain_depression_layer(b)
-    add_hpa_core(b, HpaHooks(drive_multiplier=layer.drive_multiplier))
+    add_hpa_core(
+        b, HpaHooks(drive_multiplier=layer.drive_multiplier, tonic_drive=layer.tonic_drive)
+    )
     return b.build()
