@@ -1,0 +1,1 @@
+"""Tests of hpatwin.treatments: catalogues, plans, compilation to model inputs."""
