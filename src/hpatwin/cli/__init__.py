@@ -14,6 +14,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hpatwin.cli.simulate_cmd",
     "hpatwin.cli.params_cmd",
     "hpatwin.cli.export_sbml_cmd",
+    "hpatwin.cli.trial_cmd",
+    "hpatwin.cli.power_cmd",
 )
 
 
