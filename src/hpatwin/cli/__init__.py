@@ -16,6 +16,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hpatwin.cli.export_sbml_cmd",
     "hpatwin.cli.score_cmd",
     "hpatwin.cli.plan_cmd",
+    "hpatwin.cli.trial_cmd",
+    "hpatwin.cli.power_cmd",
 )
 
 

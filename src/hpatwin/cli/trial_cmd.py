@@ -1,0 +1,83 @@
+"""``hpatwin trial``: run (or resume) an in-silico trial from a spec YAML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hpatwin.trials.runner import run_trial
+from hpatwin.trials.spec import TrialSpecError, load_trial_spec
+
+
+@click.command("trial")
+@click.argument("spec_path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Output folder (created; an unfinished run there is resumed).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    help="Dask scheduler: tcp://host:port, inproc://..., 'local' (worker processes), "
+    "'local-threads', or 'in-process' (default).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace existing results in --out.")
+@click.option(
+    "--chunk-size", type=int, default=None, help="Patients per chunk (overrides the spec)."
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Local worker processes (starts a Dask LocalCluster if > 1), or workers to wait for "
+    "with --scheduler.",
+)
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+def command(
+    spec_path: Path,
+    out_dir: Path,
+    scheduler: str | None,
+    overwrite: bool,
+    chunk_size: int | None,
+    workers: int | None,
+    no_progress: bool,
+) -> None:
+    """Run the trial in SPEC_PATH and write patients, traces, tables and a report to --out."""
+    try:
+        if chunk_size is not None and chunk_size < 1:
+            raise ValueError(f"--chunk-size: {chunk_size} must be ≥ 1")
+        spec = load_trial_spec(spec_path, chunk_size=chunk_size)
+        result = run_trial(
+            spec,
+            out_dir,
+            scheduler=scheduler,
+            overwrite=overwrite,
+            progress=not no_progress,
+            workers=workers,
+        )
+    except (TrialSpecError, ValueError, FileExistsError) as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(
+        f"wrote {result.out_dir} ({result.executed_chunks} chunk(s) simulated, "
+        f"{result.resumed_chunks} resumed)"
+    )
+    timing = result.timing
+    if "chunk_overhead_s_mean" in timing:
+        click.echo(
+            f"per chunk: {timing['chunk_wall_s_mean']:.2f} s wall, "
+            f"{timing['chunk_engine_s_mean']:.2f} s engine, "
+            f"{timing['chunk_overhead_s_mean'] * 1000:.0f} ms runner overhead"
+        )
+    primary = result.effects[result.effects["primary"]] if not result.effects.empty else None
+    if primary is not None:
+        for row in primary.itertuples():
+            click.echo(
+                f"{row.endpoint}: {row.arm} vs {row.control} {row.estimate_name} "
+                f"{row.estimate:.3g} [{row.ci_low:.3g}, {row.ci_high:.3g}]"
+            )
+    if (result.out_dir / "report.html").exists():
+        click.echo(f"report: {result.out_dir / 'report.html'}")

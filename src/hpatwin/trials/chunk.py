@@ -1,0 +1,480 @@
+"""Simulate one chunk of trial patients: the unit of work, in-process or on a Dask worker.
+
+A chunk is a contiguous range of patient ids. Within it, patients are grouped
+by arm (and by the baseline values of the inputs their arm changes), because
+an input schedule is shared by a batch; each group is one call of
+:func:`hpatwin.simulate`. Per-patient parameters are passed as arrays.
+
+Determinism: every random number a patient sees is keyed by its patient id —
+population draws (:mod:`hpatwin.trials.population`) and ultradian pulses
+(:class:`IdKeyedPulseTrain`, the same streams ``simulate(patient_offset=id)``
+gives) — and the fixed-step engine computes each patient column
+independently. Groups are padded (repeating the last patient, whose copies
+are dropped) to widths that are multiples of 8 (:func:`padded_size`), so every
+column runs through the same vectorised code and the JIT compiles a handful
+of shapes instead of one per group size. Hence a patient's results do not depend on the chunk size, on which
+chunk or worker ran it, or on its neighbours.
+
+Example
+-------
+>>> from hpatwin.trials.chunk import padded_size
+>>> [padded_size(n) for n in (1, 3, 9, 16, 17, 40)]
+[8, 8, 16, 16, 32, 48]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import xarray as xr
+from numpy.typing import NDArray
+
+from hpatwin.engine.api import DEFAULT_STEPS, _pulses_for, simulate, steady_state
+from hpatwin.engine.inputs import InputValue, PulseTrain, Schedule
+from hpatwin.model.definition import OdeModel
+from hpatwin.trials.arms import ResolvedArm
+from hpatwin.trials.endpoints import (
+    ConfiguredEndpoint,
+    Role,
+    configure_endpoints,
+    daily_measures,
+    readout_for,
+    required_measures,
+)
+from hpatwin.trials.models import resolve_model
+from hpatwin.trials.population import PARAMETER_PREFIX, TREATMENT_PREFIX
+from hpatwin.trials.spec import TrialSpec
+
+#: states :func:`hpatwin.engine.steady_state` sets (HPA-core-type models)
+STEADY_STATE_STATES = (
+    "crh",
+    "acth",
+    "cortisol",
+    "pituitary_mass",
+    "adrenal_mass",
+    "gr_sensitivity",
+    "cortisol_feedback",
+)
+STEADY_STATE_PARAMETERS = (
+    "pituitary_turnover_days",
+    "adrenal_turnover_days",
+    "gr_sensitivity_time_constant_days",
+)
+PULSE_INPUT = "ultradian_pulse"
+PULSE_PARAMETERS = (
+    "ultradian_pulse_interval_min",
+    "ultradian_pulse_duration_min",
+    "ultradian_basal_fraction",
+    "ultradian_interval_cv",
+    "ultradian_amplitude_sigma",
+    "ultradian_bin_min",
+)
+ENDPOINT_PREFIX = "endpoint:"
+DAILY_PREFIX = "daily:"
+_BUCKET_STEP = 16
+_MIN_WIDTH = 8
+
+
+def padded_size(n: int) -> int:
+    """Batch width a group of ``n`` patients is padded to: 8, 16, then multiples of 16.
+
+    Every width is a multiple of 8 — the widest float64 SIMD vector on CPUs
+    (AVX-512) — so each patient column goes through the same vectorised
+    code whatever its batch, and results are bit-for-bit identical across
+    chunkings (narrower batches take scalar code paths whose last bits differ).
+    Few distinct widths also mean few JIT compilations.
+
+    Example
+    -------
+    >>> padded_size(100)
+    112
+    """
+    if n <= _MIN_WIDTH:
+        return _MIN_WIDTH
+    return -(-n // _BUCKET_STEP) * _BUCKET_STEP
+
+
+@dataclass(frozen=True)
+class IdKeyedPulseTrain(PulseTrain):
+    """A :class:`PulseTrain` whose batch column *k* draws the stream of ``patient_ids[k]``.
+
+    Lets a batch hold patients with non-contiguous ids (a chunk's arm group)
+    while each patient gets exactly the pulses ``simulate(patient_offset=id)``
+    would give it.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> plain = PulseTrain(160.0, 20.0, 0.3, 0.5, 0.4, seed=2)
+    >>> keyed = IdKeyedPulseTrain(160.0, 20.0, 0.3, 0.5, 0.4, seed=2, patient_ids=(7, 3))
+    >>> bool((keyed.sample(np.arange(2), 50)[:, 0] == plain.sample(np.array([7]), 50)[:, 0]).all())
+    True
+    """
+
+    patient_ids: tuple[int, ...] = ()
+
+    def sample(self, patient_indices: NDArray[np.int64], n_bins: int) -> NDArray[np.float64]:
+        """Values ``(n_bins, len(patient_indices))``; indices are batch positions.
+
+        Example
+        -------
+        >>> import numpy as np
+        >>> train = IdKeyedPulseTrain(160.0, 20.0, 0.3, 0.5, 0.4, patient_ids=(4,))
+        >>> train.sample(np.arange(1), 6).shape
+        (6, 1)
+        """
+        ids = np.asarray(self.patient_ids, dtype=np.int64)
+        if len(patient_indices) and (
+            patient_indices.min() < 0 or patient_indices.max() >= len(ids)
+        ):
+            raise ValueError(
+                f"pulse train: batch positions {patient_indices.min()}..{patient_indices.max()} "
+                f"do not match {len(ids)} patient ids"
+            )
+        return super().sample(ids[patient_indices], n_bins)
+
+
+def uses_steady_state(model: OdeModel, warmup: str) -> bool:
+    """Whether patients start from their untreated steady state.
+
+    Example
+    -------
+    >>> from hpatwin.trials.models import resolve_model
+    >>> uses_steady_state(resolve_model("hpa_core"), "auto")
+    True
+    """
+    if warmup == "none":
+        return False
+    capable = set(STEADY_STATE_STATES) <= set(model.state_names) and set(
+        STEADY_STATE_PARAMETERS
+    ) <= set(model.parameter_names)
+    if warmup == "steady_state" and not capable:
+        raise ValueError(
+            f"simulation.warmup: model {model.name} lacks the HPA-core states/parameters "
+            "steady_state needs; use warmup: none"
+        )
+    return capable
+
+
+def uses_pulses(model: OdeModel, pulses: bool) -> bool:
+    """Whether seeded ultradian pulses drive this model.
+
+    Example
+    -------
+    >>> from hpatwin.trials.models import resolve_model
+    >>> uses_pulses(resolve_model("hpa_core"), True)
+    True
+    """
+    return (
+        pulses
+        and PULSE_INPUT in model.input_names
+        and set(PULSE_PARAMETERS) <= set(model.parameter_names)
+    )
+
+
+def time_step_min(spec: TrialSpec, model: OdeModel) -> float:
+    """Integration step: the spec's, else the engine default for the model.
+
+    Example
+    -------
+    >>> from hpatwin.trials.models import resolve_model
+    >>> from hpatwin.trials.spec import _example_spec
+    >>> time_step_min(_example_spec(), resolve_model("hpa_core"))
+    1.0
+    """
+    if spec.simulation.time_step_min is not None:
+        return spec.simulation.time_step_min
+    return DEFAULT_STEPS.get(model.name, (1.0, 10.0))[0]
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """Everything a worker needs for one chunk, as plain picklable data.
+
+    ``baseline_inputs`` holds each phenotype's untreated input values and
+    ``phenotype_input_names`` the inputs some phenotype sets, so workers need
+    neither the plan resolver nor the phenotype registry.
+
+    Example
+    -------
+    >>> from hpatwin.trials.runner import prepare_trial, chunk_tasks
+    >>> from hpatwin.trials.spec import _example_spec
+    >>> task = next(chunk_tasks(prepare_trial(_example_spec()), [(0, 2)]))
+    >>> len(task.patients), task.phenotype_input_names
+    (2, ('stress_input',))
+    """
+
+    start: int
+    stop: int
+    patients: pd.DataFrame
+    spec: TrialSpec
+    arms: Mapping[str, ResolvedArm]
+    baseline_inputs: Mapping[str, Mapping[str, float]]
+    phenotype_input_names: tuple[str, ...]
+    trace_ids: tuple[int, ...] = ()
+
+
+@dataclass
+class ChunkResult:
+    """A finished chunk: the patient table (Arrow), optional traces and timings.
+
+    Example
+    -------
+    >>> import pyarrow as pa
+    >>> ChunkResult(0, 4, pa.table({"patient_id": [0, 1, 2, 3]}), None, 2.0, 1.5).timing
+    {'wall_s': 2.0, 'engine_s': 1.5, 'overhead_s': 0.5, 'patients': 4.0}
+    """
+
+    start: int
+    stop: int
+    table: pa.Table
+    traces: xr.Dataset | None
+    wall_s: float
+    engine_s: float
+
+    @property
+    def timing(self) -> dict[str, float]:
+        """Wall, engine and runner-overhead seconds (see the class example)."""
+        return {
+            "wall_s": self.wall_s,
+            "engine_s": self.engine_s,
+            "overhead_s": max(0.0, self.wall_s - self.engine_s),
+            "patients": float(self.stop - self.start),
+        }
+
+
+def _pad(values: NDArray[Any], size: int) -> NDArray[Any]:
+    if len(values) == size:
+        return values
+    return np.concatenate([values, np.repeat(values[-1:], size - len(values), axis=0)])
+
+
+def _per_patient_inputs(
+    phenotypes: NDArray[np.object_],
+    baselines: Mapping[str, Mapping[str, float]],
+    names: tuple[str, ...],
+) -> dict[str, NDArray[np.float64]]:
+    return {
+        name: np.array([baselines[str(p)][name] for p in phenotypes], dtype=np.float64)
+        for name in names
+    }
+
+
+def simulate_chunk(task: ChunkTask) -> ChunkResult:
+    """Simulate a chunk and compute each patient's measures, visit values and endpoints.
+
+    Example
+    -------
+    >>> from hpatwin.trials.runner import prepare_trial, chunk_tasks
+    >>> from hpatwin.trials.spec import parse_spec
+    >>> spec = parse_spec({"name": "t", "population": {"size": 2, "phenotypes": {"healthy": 1}},
+    ...     "arms": ["usual_care"], "duration_days": 2, "visits_days": [0, 1],
+    ...     "endpoints": ["cortisol_0800"], "simulation": {"pulses": False}})
+    >>> result = simulate_chunk(next(iter(chunk_tasks(prepare_trial(spec), [(0, 2)]))))
+    >>> result.table.num_rows, 5 < result.table["endpoint:cortisol_0800"][0].as_py() < 30
+    (2, True)
+    """
+    started = time.perf_counter()
+    engine_s = 0.0
+    spec = task.spec
+    model = resolve_model(spec.model)
+    endpoints = configure_endpoints(spec)
+    measures = required_measures(endpoints)
+    patients = task.patients.sort_values("patient_id").reset_index(drop=True)
+    ids = patients["patient_id"].to_numpy(dtype=np.int64)
+    n = len(ids)
+    dt = time_step_min(spec, model)
+    output_every = spec.simulation.output_every_min
+    n_days = spec.duration_days
+    simulation_seed = spec.derived_seed("simulation")
+
+    base_parameters = {
+        column.removeprefix(PARAMETER_PREFIX): patients[column].to_numpy(dtype=np.float64)
+        for column in patients.columns
+        if column.startswith(PARAMETER_PREFIX)
+    }
+    treatment_parameters = {
+        column.removeprefix(TREATMENT_PREFIX): patients[column].to_numpy(dtype=np.float64)
+        for column in patients.columns
+        if column.startswith(TREATMENT_PREFIX)
+    }
+    phenotypes = patients["phenotype"].to_numpy(dtype=object)
+    baselines = task.baseline_inputs
+    phenotype_inputs = _per_patient_inputs(phenotypes, baselines, task.phenotype_input_names)
+
+    # without a warm-up, start from the model's default state (passing it explicitly also
+    # stops simulate() from computing its own steady state with treated parameters)
+    initial: dict[str, NDArray[np.float64]] = {
+        state.name: np.full(n, state.initial) for state in model.states
+    }
+    if uses_steady_state(model, spec.simulation.warmup):
+        size = padded_size(n)
+        tick = time.perf_counter()
+        steady = steady_state(
+            model,
+            {name: _pad(values, size) for name, values in base_parameters.items()},
+            {name: _pad(values, size) for name, values in phenotype_inputs.items()},
+            n_patients=size,
+            dt=dt,
+        )
+        engine_s += time.perf_counter() - tick
+        initial = {name: np.asarray(values)[:n] for name, values in steady.items()}
+
+    arm_of = patients["arm"].to_numpy(dtype=object)
+    groups: dict[tuple[str, tuple[float, ...]], list[int]] = {}
+    for row in range(n):
+        arm = task.arms[str(arm_of[row])]
+        baseline = baselines[str(phenotypes[row])]
+        key = (arm.name, tuple(baseline[name] for name in arm.inputs))
+        groups.setdefault(key, []).append(row)
+
+    roles: dict[Role, str] = {}
+    for endpoint in endpoints:
+        for role in endpoint.definition.roles:
+            roles[role] = readout_for(role, spec.readouts)
+    daily: dict[str, NDArray[np.float64]] = {m: np.full((n_days, n), np.nan) for m in measures}
+    trace_parts: list[xr.Dataset] = []
+    trace_set = set(task.trace_ids)
+    trace_variables = list(spec.output.trace_variables or model.readout_names)
+
+    for (arm_name, _), rows_list in sorted(groups.items(), key=lambda item: item[1][0]):
+        arm = task.arms[arm_name]
+        rows = np.asarray(rows_list, dtype=np.int64)
+        size = padded_size(len(rows))
+        parameters: dict[str, Any] = {
+            name: _pad(values[rows], size) for name, values in base_parameters.items()
+        }
+        for name, value in arm.parameters.items():
+            parameters[name] = value
+        for name, values in treatment_parameters.items():
+            chosen = values[rows]
+            if np.isfinite(chosen).any():
+                default = parameters.get(name, model.parameter(name).value)
+                fallback = np.broadcast_to(np.asarray(default, dtype=np.float64), (size,))
+                merged = np.where(np.isfinite(_pad(chosen, size)), _pad(chosen, size), fallback)
+                parameters[name] = merged
+        inputs: dict[str, InputValue] = {
+            name: _pad(values[rows], size) for name, values in phenotype_inputs.items()
+        }
+        group_baseline = baselines[str(phenotypes[rows[0]])]
+        group_inputs: dict[str, float | Schedule] = arm.group_inputs(group_baseline)
+        inputs.update(group_inputs)
+        if uses_pulses(model, spec.simulation.pulses):
+            train = _pulses_for(model, parameters, simulation_seed)
+            inputs[PULSE_INPUT] = IdKeyedPulseTrain(
+                **{f.name: getattr(train, f.name) for f in dataclasses.fields(PulseTrain)},
+                patient_ids=tuple(int(i) for i in _pad(ids[rows], size)),
+            )
+        state = {name: _pad(values[rows], size) for name, values in initial.items()}
+        tick = time.perf_counter()
+        dataset = simulate(
+            model,
+            days=n_days,
+            parameters=parameters,
+            initial_state=state,
+            inputs=inputs,
+            n_patients=size,
+            dt=dt,
+            output_every=output_every,
+            seed=simulation_seed,
+            pulses=False,
+        )
+        engine_s += time.perf_counter() - tick
+        real = slice(0, len(rows))
+        readout_arrays = {
+            role: np.asarray(dataset[name].values[:, real], dtype=np.float64)
+            for role, name in roles.items()
+        }
+        group_daily = daily_measures(
+            readout_arrays,
+            measures,
+            output_every_min=output_every,
+            n_days=n_days,
+            sampling=spec.sampling,
+        )
+        for measure, array in group_daily.items():
+            daily[measure][:, rows] = array
+        wanted = [k for k, row in enumerate(rows) if int(ids[row]) in trace_set]
+        if wanted:
+            part = dataset[trace_variables].isel(patient=wanted)
+            part = part.assign_coords(
+                patient=("patient", ids[rows[wanted]]),
+                arm=("patient", np.array([arm_name] * len(wanted), dtype=str)),
+                phenotype=("patient", phenotypes[rows[wanted]].astype(str)),
+            )
+            trace_parts.append(part)
+
+    table = _patient_table(patients, daily, endpoints, spec)
+    traces = None
+    if trace_parts:
+        traces = xr.concat(trace_parts, dim="patient").sortby("patient")
+        traces.attrs["phenotype"] = ""
+    return ChunkResult(
+        task.start, task.stop, table, traces, time.perf_counter() - started, engine_s
+    )
+
+
+def _patient_table(
+    patients: pd.DataFrame,
+    daily: Mapping[str, NDArray[np.float64]],
+    endpoints: list[ConfiguredEndpoint],
+    spec: TrialSpec,
+) -> pa.Table:
+    visits: dict[tuple[str, int], NDArray[np.float64]] = {
+        (measure, day): values[day] for measure, values in daily.items() for day in spec.visits_days
+    }
+    frame = patients.copy()
+    completed = np.ones(len(frame), dtype=bool)
+    for (measure, day), values in visits.items():
+        frame[f"{measure}@day{day}"] = values
+        completed &= np.isfinite(values)
+    frame["completed"] = completed
+    for endpoint in endpoints:
+        frame[ENDPOINT_PREFIX + endpoint.key] = endpoint.evaluate(visits)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = canonical_schema(table)
+    n_days = spec.duration_days
+    for measure in required_measures(endpoints):
+        flat = pa.array(np.ascontiguousarray(daily[measure].T).ravel(), type=pa.float64())
+        table = table.append_column(
+            DAILY_PREFIX + measure, pa.FixedSizeListArray.from_arrays(flat, n_days)
+        )
+    return table
+
+
+def canonical_schema(table: pa.Table) -> pa.Table:
+    """Cast string-like columns to ``string`` and drop pandas metadata, so chunks share a schema.
+
+    Example
+    -------
+    >>> import pyarrow as pa
+    >>> canonical_schema(pa.table({"arm": pa.array(["a"], pa.large_string())})).schema.types
+    [DataType(string)]
+    """
+    fields = []
+    for field in table.schema:
+        kind = field.type
+        if pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+            kind = pa.string()
+        fields.append(pa.field(field.name, kind))
+    return table.cast(pa.schema(fields))
+
+
+def timing_metadata(result: ChunkResult) -> dict[bytes, bytes]:
+    """Parquet key/value metadata recording a chunk's timings.
+
+    Example
+    -------
+    >>> import pyarrow as pa
+    >>> list(timing_metadata(ChunkResult(0, 1, pa.table({}), None, 1.0, 1.0)))
+    [b'hpatwin.timing']
+    """
+    return {b"hpatwin.timing": json.dumps(result.timing).encode()}

@@ -1,0 +1,315 @@
+"""Virtual populations and randomisation, seeded per patient.
+
+Every random number a patient gets is a pure function of ``(seed, purpose,
+patient id, draw number)`` — a counter-based generator (the SplitMix64
+finaliser applied twice to a keyed counter). So patient *i* is identical
+whatever the population size, the chunking or the order of generation, and
+adding a co-medication or a varied parameter to a spec does not change any
+other draw.
+
+Example
+-------
+>>> from hpatwin.trials.population import generate_population
+>>> from hpatwin.trials.spec import PopulationSpec
+>>> spec = PopulationSpec(size=3, phenotypes={"healthy": 0.5, "chronic_stress": 0.5},
+...                       variability={"cortisol_half_life_min": 0.1}, seed=1)
+>>> table = generate_population(spec, "hpa_core")
+>>> list(table["patient_id"])
+[0, 1, 2]
+>>> bool(table["param:cortisol_half_life_min"].between(30, 120).all())
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from hpatwin.model.definition import OdeModel
+from hpatwin.model.phenotypes import get_phenotype
+from hpatwin.trials.models import resolve_model
+from hpatwin.trials.spec import PopulationSpec, RandomisationSpec, TrialSpecError
+
+#: prefix of per-patient parameter columns in a population table
+PARAMETER_PREFIX = "param:"
+#: prefix of per-patient treatment parameter overrides (from a plan) in a trial table
+TREATMENT_PREFIX = "treatment:"
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MAX_REDRAWS = 32
+
+
+def _mix(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def counter_uniforms(
+    seed: int, purpose: str, counters: NDArray[np.int64], draw: int = 0
+) -> NDArray[np.float64]:
+    """Uniforms in (0, 1), one per counter, from a keyed counter-based generator.
+
+    The value for a counter depends only on ``(seed, purpose, counter, draw)``.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> a = counter_uniforms(1, "age", np.arange(5))
+    >>> b = counter_uniforms(1, "age", np.array([3]))
+    >>> bool(a[3] == b[0]), bool(((a > 0) & (a < 1)).all())
+    (True, True)
+    """
+    digest = hashlib.blake2b(f"{seed}|{purpose}|{draw}".encode(), digest_size=8).digest()
+    key = np.uint64(int.from_bytes(digest, "little"))
+    x = np.asarray(counters, dtype=np.int64).astype(np.uint64) * _GOLDEN + key
+    x = _mix(_mix(x))
+    return ((x >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+
+
+def counter_normals(
+    seed: int, purpose: str, counters: NDArray[np.int64], draw: int = 0
+) -> NDArray[np.float64]:
+    """Standard normals (Box–Muller on two counter uniforms), one per counter.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> z = counter_normals(3, "x", np.arange(20000))
+    >>> abs(float(z.mean())) < 0.03 and abs(float(z.std()) - 1) < 0.03
+    True
+    """
+    u1 = counter_uniforms(seed, purpose, counters, 2 * draw)
+    u2 = counter_uniforms(seed, purpose, counters, 2 * draw + 1)
+    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+
+
+def _categorical(
+    seed: int, purpose: str, ids: NDArray[np.int64], fractions: dict[str, float]
+) -> NDArray[np.object_]:
+    names = list(fractions)
+    cumulative = np.cumsum([fractions[n] for n in names])
+    cumulative[-1] = 1.0  # guard against rounding: every uniform falls in a category
+    index = np.searchsorted(cumulative, counter_uniforms(seed, purpose, ids), side="right")
+    return np.array(names, dtype=object)[np.minimum(index, len(names) - 1)]
+
+
+def _exact_phenotypes(
+    seed: int, ids: NDArray[np.int64], fractions: dict[str, float]
+) -> NDArray[np.object_]:
+    n = len(ids)
+    names = list(fractions)
+    raw = np.array([fractions[name] * n for name in names])
+    counts = np.floor(raw).astype(np.int64)
+    remainder_order = np.argsort(-(raw - counts), kind="stable")
+    counts[remainder_order[: n - int(counts.sum())]] += 1
+    labels = np.repeat(np.array(names, dtype=object), counts)
+    order = np.argsort(counter_uniforms(seed, "phenotype-exact", ids), kind="stable")
+    out = np.empty(n, dtype=object)
+    out[order] = labels
+    return out
+
+
+def _truncated_normal(
+    seed: int, purpose: str, ids: NDArray[np.int64], mean: float, sd: float, low: float, high: float
+) -> NDArray[np.float64]:
+    values = np.full(len(ids), np.nan)
+    pending = np.ones(len(ids), dtype=bool)
+    for draw in range(_MAX_REDRAWS):
+        if sd == 0:
+            values[:] = mean
+            break
+        z = counter_normals(seed, purpose, ids[pending], draw)
+        candidate = mean + sd * z
+        ok = (candidate >= low) & (candidate <= high)
+        slots = np.flatnonzero(pending)
+        values[slots[ok]] = candidate[ok]
+        pending[slots[ok]] = False
+        if not pending.any():
+            break
+    if pending.any():
+        values[pending] = np.clip(mean, low, high)
+    return values
+
+
+def generate_population(
+    spec: PopulationSpec, model: OdeModel | str, *, seed: int | None = None
+) -> pd.DataFrame:
+    """One row per patient: id, phenotype, covariates and per-patient parameter values.
+
+    Columns: ``patient_id``, ``phenotype``, ``age_years``, ``sex``
+    (``female``/``male``), ``pregnant`` (women aged 18–45 only),
+    ``hepatic_impairment``, ``renal_impairment``, one boolean
+    ``comedication_<name>`` per co-medication, ``n_comedications``, and
+    ``param:<name>`` for every parameter a phenotype sets or ``variability``
+    varies (the others keep the model default).
+
+    A varied parameter is ``nominal × exp(σ·Z − σ²/2)`` with
+    ``σ² = ln(1 + CV²)`` (lognormal with mean ``nominal`` and the given CV),
+    where ``nominal`` is the phenotype's value; draws outside the parameter's
+    allowed range are redrawn. ``seed`` defaults to ``spec.seed``, else 0.
+
+    Example
+    -------
+    >>> from hpatwin.trials.spec import PopulationSpec
+    >>> small = generate_population(PopulationSpec(size=2, seed=4), "hpa_core")
+    >>> big = generate_population(PopulationSpec(size=50, seed=4), "hpa_core")
+    >>> bool((small["age_years"] == big["age_years"][:2]).all())
+    True
+    """
+    ode = resolve_model(model) if isinstance(model, str) else model
+    seed = (spec.seed if spec.seed is not None else 0) if seed is None else seed
+    problems: list[str] = []
+    phenotype_parameters: dict[str, dict[str, float]] = {}
+    for name in spec.phenotypes:
+        try:
+            phenotype = get_phenotype(name)
+        except ValueError as err:
+            problems.append(f"population.phenotypes: {err}")
+            continue
+        if phenotype.model != ode.name:
+            problems.append(
+                f"population.phenotypes: phenotype {name!r} belongs to model "
+                f"{phenotype.model}, not {ode.name}"
+            )
+        phenotype_parameters[name] = dict(phenotype.parameters)
+    for name in spec.variability:
+        if name not in ode.parameter_names:
+            problems.append(
+                f"population.variability: {name!r} is not a parameter of model {ode.name}"
+            )
+    if problems:
+        raise TrialSpecError(problems)
+
+    ids = np.arange(spec.size, dtype=np.int64)
+    if spec.assignment == "exact":
+        phenotypes = _exact_phenotypes(seed, ids, spec.phenotypes)
+    else:
+        phenotypes = _categorical(seed, "phenotype", ids, spec.phenotypes)
+    age = spec.age
+    ages = _truncated_normal(
+        seed, "age", ids, age.mean_years, age.sd_years, age.min_years, age.max_years
+    )
+    female = counter_uniforms(seed, "sex", ids) < spec.female_fraction
+    factors = spec.factors
+    childbearing = female & (ages >= 18) & (ages <= 45)
+    pregnant = childbearing & (
+        counter_uniforms(seed, "pregnancy", ids) < factors.pregnancy_fraction
+    )
+    table: dict[str, object] = {
+        "patient_id": ids,
+        "phenotype": phenotypes.astype(str),
+        "age_years": ages,
+        "sex": np.where(female, "female", "male"),
+        "pregnant": pregnant,
+        "hepatic_impairment": _categorical(
+            seed, "hepatic", ids, {str(k): v for k, v in factors.hepatic_impairment.items()}
+        ).astype(str),
+        "renal_impairment": _categorical(
+            seed, "renal", ids, {str(k): v for k, v in factors.renal_impairment.items()}
+        ).astype(str),
+    }
+    n_comedications = np.zeros(spec.size, dtype=np.int64)
+    for name in sorted(factors.comedication):
+        taking = counter_uniforms(seed, f"comedication:{name}", ids) < factors.comedication[name]
+        table[f"comedication_{name}"] = taking
+        n_comedications += taking
+    table["n_comedications"] = n_comedications
+
+    varied = sorted(
+        {name for values in phenotype_parameters.values() for name in values}
+        | set(spec.variability)
+    )
+    for name in varied:
+        parameter = ode.parameter(name)
+        nominal = np.array(
+            [phenotype_parameters[str(p)].get(name, parameter.value) for p in phenotypes],
+            dtype=np.float64,
+        )
+        cv = spec.variability.get(name, 0.0)
+        values = nominal.copy()
+        if cv > 0:
+            sigma = float(np.sqrt(np.log1p(cv**2)))
+            pending = np.ones(spec.size, dtype=bool)
+            for draw in range(_MAX_REDRAWS):
+                z = counter_normals(seed, f"parameter:{name}", ids[pending], draw)
+                candidate = nominal[pending] * np.exp(sigma * z - 0.5 * sigma**2)
+                ok = (candidate >= parameter.lower) & (candidate <= parameter.upper)
+                slots = np.flatnonzero(pending)
+                values[slots[ok]] = candidate[ok]
+                pending[slots[ok]] = False
+                if not pending.any():
+                    break
+            if pending.any():
+                raise TrialSpecError(
+                    [
+                        f"population.variability.{name}: CV {cv:g} keeps drawing values outside "
+                        f"the allowed range {parameter.range_text()}; lower the CV"
+                    ]
+                )
+        table[PARAMETER_PREFIX + name] = values
+    return pd.DataFrame(table)
+
+
+def allocate_arms(
+    patients: pd.DataFrame,
+    arms: Sequence[tuple[str, int]],
+    spec: RandomisationSpec,
+    *,
+    seed: int = 0,
+) -> NDArray[np.object_]:
+    """Randomise patients to arms (``(name, ratio)`` pairs); returns one arm name per row.
+
+    See :class:`~hpatwin.trials.spec.RandomisationSpec` for the two methods.
+    Rows must be sorted by ``patient_id``.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> from hpatwin.trials.spec import RandomisationSpec
+    >>> patients = pd.DataFrame({"patient_id": range(8), "phenotype": ["healthy"] * 8})
+    >>> arms = allocate_arms(patients, [("a", 1), ("b", 1)], RandomisationSpec(block_size=4))
+    >>> sorted(arms[:4]), sorted(arms[4:])
+    (['a', 'a', 'b', 'b'], ['a', 'a', 'b', 'b'])
+    """
+    ids = patients["patient_id"].to_numpy(dtype=np.int64)
+    names = [name for name, _ in arms]
+    ratios = np.array([ratio for _, ratio in arms], dtype=np.int64)
+    if spec.method == "simple":
+        fractions = {
+            name: float(r) / float(ratios.sum()) for name, r in zip(names, ratios, strict=True)
+        }
+        return _categorical(seed, "allocation-simple", ids, fractions)
+
+    ratio_sum = int(ratios.sum())
+    block_size = spec.block_size or 2 * ratio_sum
+    if block_size % ratio_sum:
+        raise TrialSpecError(
+            [f"randomisation.block_size: {block_size} must be a multiple of {ratio_sum}"]
+        )
+    composition = np.repeat(np.array(names, dtype=object), ratios * (block_size // ratio_sum))
+    if spec.stratify_by:
+        strata = (
+            patients[list(spec.stratify_by)]
+            .astype(str)
+            .agg("|".join, axis=1)
+            .to_numpy(dtype=object)
+        )
+    else:
+        strata = np.full(len(ids), "all", dtype=object)
+    out = np.empty(len(ids), dtype=object)
+    slots = np.arange(block_size, dtype=np.int64)
+    for stratum in dict.fromkeys(strata.tolist()):
+        rows = np.flatnonzero(strata == stratum)
+        for block_start in range(0, len(rows), block_size):
+            block = block_start // block_size
+            order = np.argsort(
+                counter_uniforms(seed, f"block|{stratum}|{block}", slots), kind="stable"
+            )
+            members = rows[block_start : block_start + block_size]
+            out[members] = composition[order[: len(members)]]
+    return out
