@@ -23,12 +23,24 @@ def _run(phenotype: str, pathway_sets: tuple[tuple[str, ...], ...], days: int = 
     """One patient per set of ablated pathways, same phenotype, starting at onset."""
     model = hpatwin.get_model("twin")
     names = sorted({f"pathway_{p}" for ablated in pathway_sets for p in ablated})
-    parameters = {n: np.array([0.0 if n.removeprefix("pathway_") in ablated else 1.0
-                               for ablated in pathway_sets]) for n in names}
+    parameters = {
+        n: np.array(
+            [0.0 if n.removeprefix("pathway_") in ablated else 1.0 for ablated in pathway_sets]
+        )
+        for n in names
+    }
     assert all(n in model.parameter_names for n in names)
-    return hpatwin.simulate("twin", days=days, phenotype=phenotype, start="onset", pulses=False,
-                            dt=5.0, output_every=1440.0, parameters=parameters,
-                            n_patients=len(pathway_sets))
+    return hpatwin.simulate(
+        "twin",
+        days=days,
+        phenotype=phenotype,
+        start="onset",
+        pulses=False,
+        dt=5.0,
+        output_every=1440.0,
+        parameters=parameters,
+        n_patients=len(pathway_sets),
+    )
 
 
 def _rise(ds: xr.Dataset, name: str) -> np.ndarray:
@@ -37,7 +49,9 @@ def _rise(ds: xr.Dataset, name: str) -> np.ndarray:
 
 
 def test_pain_alone_leads_to_depression_through_monoamines_and_inflammation() -> None:
-    ds = _run("chronic_pain", ((), ("cortisol_monoamine_depletion", "inflammation_monoamine_depletion")))
+    ds = _run(
+        "chronic_pain", ((), ("cortisol_monoamine_depletion", "inflammation_monoamine_depletion"))
+    )
     phq9_rise = _rise(ds, "phq9_expected")
     assert ds["phq9_expected"].values[0, 0] < 5  # no depression at onset
     assert phq9_rise[0] > 4  # depression severity rises over months
@@ -70,10 +84,12 @@ def test_depression_arises_from_pain_without_the_psychological_pathway() -> None
 
 
 def test_comorbid_shows_acc_hyperactivity_and_dlpfc_hypoactivity() -> None:
-    healthy = hpatwin.simulate("twin", days=1, phenotype="healthy", pulses=False, dt=5.0,
-                               output_every=60.0).isel(patient=0, time=-1)
-    comorbid = hpatwin.simulate("twin", days=1, phenotype="comorbid", pulses=False, dt=5.0,
-                                output_every=60.0).isel(patient=0, time=-1)
+    healthy = hpatwin.simulate(
+        "twin", days=1, phenotype="healthy", pulses=False, dt=5.0, output_every=60.0
+    ).isel(patient=0, time=-1)
+    comorbid = hpatwin.simulate(
+        "twin", days=1, phenotype="comorbid", pulses=False, dt=5.0, output_every=60.0
+    ).isel(patient=0, time=-1)
     assert comorbid["acc_activity"] > 1.15 * healthy["acc_activity"]
     assert comorbid["dlpfc_activity"] < 0.9 * healthy["dlpfc_activity"]
     assert comorbid["amygdala_activity"] > healthy["amygdala_activity"]
@@ -82,7 +98,9 @@ def test_comorbid_shows_acc_hyperactivity_and_dlpfc_hypoactivity() -> None:
 
 
 def _salivary_profile(phenotype: str) -> tuple[float, float]:
-    ds = hpatwin.simulate("twin", days=2, phenotype=phenotype, pulses=False, dt=5.0, output_every=60.0)
+    ds = hpatwin.simulate(
+        "twin", days=2, phenotype=phenotype, pulses=False, dt=5.0, output_every=60.0
+    )
     saliva = ds["salivary_cortisol_nmol_l"].isel(patient=0)
     return float(saliva.sel(time=1440 + 480)), float(saliva.sel(time=1440 + 1380))
 
@@ -97,19 +115,32 @@ def test_hypercortisolaemic_phenotype_flat_slope_high_night_and_dst_escape() -> 
     assert slope_hyper < slope_healthy or hyper_23 / hyper_08 > 1.5 * healthy_23 / healthy_08
     rng = np.random.default_rng(3)
     capacity = rng.lognormal(0.0, 0.3, 40)
-    normal = dexamethasone_suppression(model="twin", phenotype="healthy", n_patients=40,
-                                       parameters={"gr_expression_capacity": capacity})
-    hyper = dexamethasone_suppression(model="twin", phenotype="comorbid_hypercortisolaemic",
-                                      n_patients=40,
-                                      parameters={"gr_expression_capacity": 0.5 * capacity})
+    normal = dexamethasone_suppression(
+        model="twin",
+        phenotype="healthy",
+        n_patients=40,
+        parameters={"gr_expression_capacity": capacity},
+    )
+    hyper = dexamethasone_suppression(
+        model="twin",
+        phenotype="comorbid_hypercortisolaemic",
+        n_patients=40,
+        parameters={"gr_expression_capacity": 0.5 * capacity},
+    )
     assert hyper.non_suppression_rate > normal.non_suppression_rate + 0.2
 
 
 def test_hypocortisolaemic_pain_phenotype_exists() -> None:
     healthy_08, _ = _salivary_profile("healthy")
     hypo_08, _ = _salivary_profile("chronic_pain_hypocortisolaemic")
-    pain = hpatwin.simulate("twin", days=1, phenotype="chronic_pain_hypocortisolaemic", pulses=False,
-                            dt=5.0, output_every=60.0)
+    pain = hpatwin.simulate(
+        "twin",
+        days=1,
+        phenotype="chronic_pain_hypocortisolaemic",
+        pulses=False,
+        dt=5.0,
+        output_every=60.0,
+    )
     assert hypo_08 < 0.8 * healthy_08
     assert float(pain["pain_nrs_expected"].isel(patient=0, time=-1)) >= 4
 

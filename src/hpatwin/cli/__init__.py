@@ -14,6 +14,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hpatwin.cli.simulate_cmd",
     "hpatwin.cli.params_cmd",
     "hpatwin.cli.export_sbml_cmd",
+    "hpatwin.cli.pathways_cmd",
     "hpatwin.cli.score_cmd",
     "hpatwin.cli.plan_cmd",
     "hpatwin.cli.trial_cmd",

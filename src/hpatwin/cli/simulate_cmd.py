@@ -38,6 +38,20 @@ from hpatwin.model.phenotypes import phenotype_names
 @click.option(
     "--no-pulses", is_flag=True, help="Deterministic configuration (no ultradian pulses)."
 )
+@click.option(
+    "--ablate",
+    multiple=True,
+    metavar="PATHWAY",
+    help="Switch off a named pathway (repeatable); `hpatwin pathways` lists them.",
+)
+@click.option(
+    "--start",
+    type=click.Choice(["steady", "onset"]),
+    default="steady",
+    show_default=True,
+    help="steady: the phenotype's steady state; onset: start healthy and watch it develop.",
+)
+@click.option("--dt", type=float, default=None, help="Integration step (model time unit).")
 @click.option("--output-every", type=float, default=None, help="Output interval (model time unit).")
 @click.option("--engine", type=click.Choice(["jax", "scipy"]), default="jax", show_default=True)
 @click.option(
@@ -64,6 +78,9 @@ def command(
     patients: int,
     seed: int,
     no_pulses: bool,
+    ablate: tuple[str, ...],
+    start: str,
+    dt: float | None,
     output_every: float | None,
     engine: str,
     output_path: Path,
@@ -92,6 +109,9 @@ def command(
             n_patients=patients,
             seed=seed,
             pulses=not no_pulses,
+            ablate=[*spec.ablate, *ablate],
+            start=start,  # type: ignore[arg-type]
+            dt=dt,
             output_every=output_every,
             engine=engine,  # type: ignore[arg-type]
         )

@@ -8,4 +8,10 @@ from hpatwin.cohorts.population import (
     population_parameters,
 )
 
-__all__ = ["DEFAULT_VARIABILITY", "InjuryRisk", "Variability", "generate_population", "population_parameters"]
+__all__ = [
+    "DEFAULT_VARIABILITY",
+    "InjuryRisk",
+    "Variability",
+    "generate_population",
+    "population_parameters",
+]

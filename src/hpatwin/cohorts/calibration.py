@@ -31,6 +31,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import pandas as pd
+import xarray as xr
 from numpy.typing import NDArray
 
 from hpatwin.cohorts.population import InjuryRisk, generate_population, population_parameters
@@ -71,16 +73,30 @@ def _chunks(n: int, size: int) -> Iterator[tuple[int, int]]:
         yield start, min(size, n - start)
 
 
-def _simulate_population(phenotype: str, n: int, seed: int, days: int, chunk: int,
-                         output_every: float, injury: InjuryRisk | None = None,
-                         ) -> Iterator[tuple[object, object]]:
+def _simulate_population(
+    phenotype: str,
+    n: int,
+    seed: int,
+    days: int,
+    chunk: int,
+    output_every: float,
+    injury: InjuryRisk | None = None,
+) -> Iterator[tuple[pd.DataFrame, xr.Dataset]]:
     for start, size in _chunks(n, chunk):
-        population = generate_population(size, phenotype, seed=seed, first_patient=start,
-                                         injury=injury)
+        population = generate_population(
+            size, phenotype, seed=seed, first_patient=start, injury=injury
+        )
         ds = simulate(
-            "twin", days=days, parameters=population_parameters(population), n_patients=size,
-            start="onset", dt=COHORT_DT_MIN, dtype=COHORT_DTYPE, output_every=output_every,
-            seed=seed, patient_offset=start,
+            "twin",
+            days=days,
+            parameters=population_parameters(population),
+            n_patients=size,
+            start="onset",
+            dt=COHORT_DT_MIN,
+            dtype=COHORT_DTYPE,
+            output_every=output_every,
+            seed=seed,
+            patient_offset=start,
         )
         yield population, ds
 
@@ -89,13 +105,14 @@ def chronic_pain_depression_share(n: int, seed: int = 1, chunk: int = 500) -> fl
     """Share of chronic-pain patients whose expected PHQ-9 reaches 10 within 365 days."""
     reached = 0
     for _, ds in _simulate_population("chronic_pain", n, seed, 365, chunk, 1440.0):
-        phq9 = ds["phq9_expected"].values  # type: ignore[attr-defined]
+        phq9 = ds["phq9_expected"].values
         reached += int(np.sum(phq9.max(axis=0) >= PHQ9_DEPRESSED))
     return reached / n
 
 
-def depression_pain_and_cortisol(n: int, seed: int = 2, chunk: int = 500,
-                                 classify_day: int = 60) -> tuple[float, float, float, float]:
+def depression_pain_and_cortisol(
+    n: int, seed: int = 2, chunk: int = 500, classify_day: int = 60
+) -> tuple[float, float, float, float]:
     """Relative risk of persistent pain and morning-cortisol d, depressed vs non-depressed.
 
     A population of ``n`` people with the ``depression`` phenotype and ``n`` without
@@ -110,14 +127,14 @@ def depression_pain_and_cortisol(n: int, seed: int = 2, chunk: int = 500,
     depressed_cortisol: list[float] = []
     other_cortisol: list[float] = []
     for phenotype, offset in (("depression", 0), ("healthy", n)):
-        for _, ds in _simulate_population(phenotype, n, seed + offset, 365, chunk, 480.0,
-                                          injury=InjuryRisk()):
-            times = ds["time"].values  # type: ignore[attr-defined]
+        for _, ds in _simulate_population(
+            phenotype, n, seed + offset, 365, chunk, 480.0, injury=InjuryRisk()
+        ):
+            times = ds["time"].values
             noon = (times % 1440) == 960.0  # daily samples at 16:00 for pain and mood
-            phq9 = ds["phq9_expected"].values[noon]  # type: ignore[attr-defined]
-            pain = ds["pain_nrs_expected"].values[noon]  # type: ignore[attr-defined]
-            morning = ds["plasma_cortisol_nmol_l"].values[  # type: ignore[attr-defined]
-                times == classify_day * 1440 + 480.0][0]
+            phq9 = ds["phq9_expected"].values[noon]
+            pain = ds["pain_nrs_expected"].values[noon]
+            morning = ds["plasma_cortisol_nmol_l"].values[times == classify_day * 1440 + 480.0][0]
             days = (times[noon] // 1440).astype(int)
             at_class = days == classify_day
             for p in range(phq9.shape[1]):
@@ -131,7 +148,9 @@ def depression_pain_and_cortisol(n: int, seed: int = 2, chunk: int = 500,
     share_dep = float(np.mean(depressed_pain)) if depressed_pain else float("nan")
     share_other = float(np.mean(other_pain)) if other_pain else float("nan")
     a, b = np.asarray(depressed_cortisol), np.asarray(other_cortisol)
-    pooled = np.sqrt(((len(a) - 1) * a.var(ddof=1) + (len(b) - 1) * b.var(ddof=1)) / (len(a) + len(b) - 2))
+    pooled = np.sqrt(
+        ((len(a) - 1) * a.var(ddof=1) + (len(b) - 1) * b.var(ddof=1)) / (len(a) + len(b) - 2)
+    )
     d = float((a.mean() - b.mean()) / pooled)
     return share_dep / share_other, share_dep, share_other, d
 

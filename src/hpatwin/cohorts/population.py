@@ -54,32 +54,57 @@ _ASSUMED = "hpatwin calibration"
 #: Default inter-individual variability of the twin (assumptions, calibrated on populations).
 DEFAULT_VARIABILITY: dict[str, Variability] = {
     "tissue_nociception": Variability(
-        0.6, "lognormal", _ASSUMED, Evidence.ASSUMPTION,
+        0.6,
+        "lognormal",
+        _ASSUMED,
+        Evidence.ASSUMPTION,
         "pain generators differ in strength; spread sized so chronic-pain NRS spans ~3-8 and "
-        "persistent pain is common in the general population"),
+        "persistent pain is common in the general population",
+    ),
     "depression_vulnerability": Variability(
-        1.0, "normal", _ASSUMED, Evidence.ASSUMPTION,
+        1.0,
+        "normal",
+        _ASSUMED,
+        Evidence.ASSUMPTION,
         "resilience differs between people; together with the pain pathways it sets how many "
-        "chronic-pain patients become depressed (30-60 %, the calibration target)"),
+        "chronic-pain patients become depressed (30-60 %, the calibration target)",
+    ),
     "cortisol_half_life_min": Variability(
-        0.1, "lognormal", "Keenan et al. (t½ 49 ± 2.4 min, between-subject spread)", Evidence.ASSUMPTION,
-        "between-subject variation of cortisol clearance"),
+        0.1,
+        "lognormal",
+        "Keenan et al. (t½ 49 ± 2.4 min, between-subject spread)",
+        Evidence.ASSUMPTION,
+        "between-subject variation of cortisol clearance",
+    ),
     "gr_expression_capacity": Variability(
-        0.25, "lognormal", _ASSUMED, Evidence.ASSUMPTION,
+        0.25,
+        "lognormal",
+        _ASSUMED,
+        Evidence.ASSUMPTION,
         "GR sensitivity differs between people; gives the spread of morning cortisol that sets "
-        "the depressed vs non-depressed effect size (d ≈ 0.3-0.6, Stetler & Miller 2011)"),
+        "the depressed vs non-depressed effect size (d ≈ 0.3-0.6, Stetler & Miller 2011)",
+    ),
     "circadian_amplitude_24h": Variability(
-        0.1, "lognormal", _ASSUMED, Evidence.ASSUMPTION, "individual circadian amplitude"),
+        0.1, "lognormal", _ASSUMED, Evidence.ASSUMPTION, "individual circadian amplitude"
+    ),
     "wake_time_h": Variability(
-        0.75, "normal", _ASSUMED, Evidence.ASSUMPTION, "habitual wake times spread about ±45 min"),
-    "pain_hpa_drive": Variability(0.2, "lognormal", _ASSUMED, Evidence.ASSUMPTION,
-                                  "individual stress reactivity to pain"),
-    "mood_hpa_drive": Variability(0.2, "lognormal", _ASSUMED, Evidence.ASSUMPTION,
-                                  "individual HPA reactivity in depression"),
-    "resting_rmssd_ms": Variability(0.3, "lognormal", "Nunan et al. 2010 (range ~19-75 ms, "
-                                    "UNCONFIRMED)", Evidence.ASSUMPTION,
-                                    "wide between-person spread of short-term RMSSD"),
+        0.75, "normal", _ASSUMED, Evidence.ASSUMPTION, "habitual wake times spread about ±45 min"
+    ),
+    "pain_hpa_drive": Variability(
+        0.2, "lognormal", _ASSUMED, Evidence.ASSUMPTION, "individual stress reactivity to pain"
+    ),
+    "mood_hpa_drive": Variability(
+        0.2, "lognormal", _ASSUMED, Evidence.ASSUMPTION, "individual HPA reactivity in depression"
+    ),
+    "resting_rmssd_ms": Variability(
+        0.3,
+        "lognormal",
+        "Nunan et al. 2010 (range ~19-75 ms, UNCONFIRMED)",
+        Evidence.ASSUMPTION,
+        "wide between-person spread of short-term RMSSD",
+    ),
 }
+
 
 @dataclass(frozen=True)
 class InjuryRisk:
@@ -147,29 +172,44 @@ def generate_population(
     condition_names = sorted({n for name, _ in mix for n in get_phenotype(name).parameters})
     rows = []
     for patient in range(first_patient, first_patient + n):
-        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(patient,))))
-        phenotype = mix[int(np.searchsorted(cumulative, rng.uniform(), side="right").clip(0, len(mix) - 1))][0]
+        rng = np.random.Generator(
+            np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(patient,)))
+        )
+        phenotype = mix[
+            int(np.searchsorted(cumulative, rng.uniform(), side="right").clip(0, len(mix) - 1))
+        ][0]
         pheno = get_phenotype(phenotype)
         age = float(np.clip(rng.normal(AGE_MEAN_YEARS, AGE_SD_YEARS), AGE_MIN_YEARS, AGE_MAX_YEARS))
         sex = "female" if rng.uniform() < FEMALE_FRACTION else "male"
-        row: dict[str, object] = {"patient_id": patient, "phenotype": phenotype, "age_years": age,
-                                  "sex": sex}
+        row: dict[str, object] = {
+            "patient_id": patient,
+            "phenotype": phenotype,
+            "age_years": age,
+            "sex": sex,
+        }
         for name, spec in variability.items():
             parameter = ode.parameter(name)
             centre = pheno.parameters.get(name, parameter.value)
             draw = rng.standard_normal()
-            value = centre * math.exp(spec.spread * draw) if spec.kind == "lognormal" else centre + spec.spread * draw
+            value = (
+                centre * math.exp(spec.spread * draw)
+                if spec.kind == "lognormal"
+                else centre + spec.spread * draw
+            )
             row[name] = float(np.clip(value, parameter.lower, parameter.upper))
         for name in condition_names:
             row.setdefault(name, pheno.parameters.get(name, ode.parameter(name).value))
         if injury is not None and rng.uniform() < injury.yearly_probability:
             row["injury_onset_day"] = float(rng.uniform(0, 365))
-            row["injury_nociception"] = float(injury.median_size * math.exp(injury.size_spread * rng.standard_normal()))
+            row["injury_nociception"] = float(
+                injury.median_size * math.exp(injury.size_spread * rng.standard_normal())
+            )
         elif injury is not None:
             row["injury_onset_day"], row["injury_nociception"] = 1e6, 0.0
         if "resting_rmssd_ms" in row:
             row["resting_rmssd_ms"] = float(row["resting_rmssd_ms"]) * (  # type: ignore[arg-type]
-                1 + RMSSD_CHANGE_PER_DECADE * (age - 40) / 10)
+                1 + RMSSD_CHANGE_PER_DECADE * (age - 40) / 10
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -153,16 +153,22 @@ class PulseTrain:
         batch = int(expected + 6 * math.sqrt(expected) * self.interval_cv + 16)
         for column, patient in enumerate(patient_indices):
             stream = np.random.Generator(
-                np.random.PCG64(np.random.SeedSequence(entropy=self.seed, spawn_key=(int(patient), 1)))
+                np.random.PCG64(
+                    np.random.SeedSequence(entropy=self.seed, spawn_key=(int(patient), 1))
+                )
             )
             # start in the stationary regime: first onset uniformly within one interval
             first = stream.uniform(0, self.mean_interval_min)
             onsets = first + np.concatenate(([0.0], np.cumsum(stream.gamma(shape, scale, batch))))
             while onsets[-1] < horizon:
-                onsets = np.concatenate((onsets, onsets[-1] + np.cumsum(stream.gamma(shape, scale, batch))))
+                onsets = np.concatenate(
+                    (onsets, onsets[-1] + np.cumsum(stream.gamma(shape, scale, batch)))
+                )
             onsets = onsets[onsets < horizon]
-            amplitudes = np.exp(self.amplitude_sigma * stream.standard_normal(len(onsets))
-                                - 0.5 * self.amplitude_sigma**2)
+            amplitudes = np.exp(
+                self.amplitude_sigma * stream.standard_normal(len(onsets))
+                - 0.5 * self.amplitude_sigma**2
+            )
             first_bins = (onsets // self.bin_min).astype(np.int64)
             for offset in range(duration_bins):
                 bins = first_bins + offset

@@ -10,6 +10,7 @@ A file names the model, optionally a phenotype, and overrides::
       gr_sensitivity: 0.8
     inputs:
       stress_input: 1.5
+    ablate: [psychological]
 
 Example
 -------
@@ -37,6 +38,7 @@ class ParameterFile(BaseModel):
     parameters: dict[str, float] = Field(default_factory=dict)
     initial_state: dict[str, float] = Field(default_factory=dict)
     inputs: dict[str, float] = Field(default_factory=dict)
+    ablate: list[str] = Field(default_factory=list)
 
     @field_validator("parameters", "initial_state", "inputs")
     @classmethod

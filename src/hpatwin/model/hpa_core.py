@@ -34,6 +34,7 @@ from hpatwin.parameters import Evidence
 
 NAME = "hpa_core"
 ONE = sympy.Integer(1)
+ZERO = sympy.Integer(0)
 
 KARIN = "Karin et al. 2020 Mol Syst Biol 16:e9510 (Milo et al. 2025 hpa-drugs DEFAULT_PARS)"
 GROSSKOPF = "Grosskopf et al., stochastic cortisol ultradian model (YanivGros/cortisol-ultradian-stochastic fitted_config.yaml)"
@@ -54,7 +55,7 @@ class HpaHooks:
 
     drive_multiplier: sympy.Expr = ONE
     gr_target_multiplier: sympy.Expr = ONE
-    tonic_drive: sympy.Expr = sympy.Integer(0)
+    tonic_drive: sympy.Expr = ZERO
 
 
 @dataclass(frozen=True)

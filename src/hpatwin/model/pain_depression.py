@@ -504,16 +504,34 @@ def add_pain_depression_layer(
     )
     # an injury or flare: extra nociception from its onset, healing exponentially; the
     # population generator gives some people one, so pain can start in anyone
-    injury_day = par("injury_onset_day", 1e6, "day", "day of an injury or pain flare (default: never)",
-                     "event time drawn by the population generator", upper=1e7,
-                     source="hpatwin population model")
-    injury_size = par("injury_nociception", 0.0, "1", "extra nociceptive input at injury onset",
-                      "size drawn by the population generator", upper=50,
-                      source="hpatwin population model")
-    injury_heal = par("injury_healing_time_constant_days", 21.0, "d",
-                      "time constant of injury healing",
-                      "acute musculoskeletal injuries heal over weeks", lower=1, upper=365,
-                      source="hpatwin population model")
+    injury_day = par(
+        "injury_onset_day",
+        1e6,
+        "day",
+        "day of an injury or pain flare (default: never)",
+        "event time drawn by the population generator",
+        upper=1e7,
+        source="hpatwin population model",
+    )
+    injury_size = par(
+        "injury_nociception",
+        0.0,
+        "1",
+        "extra nociceptive input at injury onset",
+        "size drawn by the population generator",
+        upper=50,
+        source="hpatwin population model",
+    )
+    injury_heal = par(
+        "injury_healing_time_constant_days",
+        21.0,
+        "d",
+        "time constant of injury healing",
+        "acute musculoskeletal injuries heal over weeks",
+        lower=1,
+        upper=365,
+        source="hpatwin population model",
+    )
     time = sympy.Symbol("t", real=True)
     since_injury = time / day - injury_day
     elapsed = (since_injury + sympy.Abs(since_injury)) / 2  # max(·, 0): no exp overflow
@@ -556,12 +574,19 @@ def add_pain_depression_layer(
     spinal_drive = (
         nociception * (1 + k_mg_z * inflammation * pw["microglia_sensitisation"]) / inhibition
     )
-    z_half = par("sensitisation_half_saturation", 2.0, "1",
-                 "net spinal drive above normal giving half-maximal sensitisation",
-                 "wind-up and LTP saturate (Britton 1996 NMDA wind-up)", lower=0.01)
+    z_half = par(
+        "sensitisation_half_saturation",
+        2.0,
+        "1",
+        "net spinal drive above normal giving half-maximal sensitisation",
+        "wind-up and LTP saturate (Britton 1996 NMDA wind-up)",
+        lower=0.01,
+    )
     spinal_excess = smooth_positive(spinal_drive - 1)
-    b.rate(sensitisation,
-           (k_z * spinal_excess / (spinal_excess + z_half) - sensitisation) / (day * tau_z))
+    b.rate(
+        sensitisation,
+        (k_z * spinal_excess / (spinal_excess + z_half) - sensitisation) / (day * tau_z),
+    )
 
     # --- perceived pain -----------------------------------------------------------------
     k_amp_d = par(
@@ -779,7 +804,9 @@ def add_pain_depression_layer(
         "hypothalamic CRH hyperactivity in depression; cortisol d ≈ 0.3-0.6 (Stetler & "
         "Miller 2011) is the calibration target",
     )
-    tonic_drive = k_pain_hpa * pain_level * pw["pain_stress"] + k_mood_hpa * depression * pw["mood_stress"]
+    tonic_drive = (
+        k_pain_hpa * pain_level * pw["pain_stress"] + k_mood_hpa * depression * pw["mood_stress"]
+    )
     drive_multiplier = 1 - drive_reduction
 
     # --- readouts ---------------------------------------------------------------------------

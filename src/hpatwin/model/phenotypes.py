@@ -105,20 +105,46 @@ _CORTISOL_VARIANTS = {
     ),
 }
 for _name, _params, _description, _source in (
-    ("chronic_pain", _CHRONIC_PAIN, "persistent peripheral pain generator, no depression at onset",
-     "source article: chronic pain → depression through the HPA cascade"),
-    ("depression", _DEPRESSION, "depression without a pain origin",
-     "source article: depression amplifies pain (2-4× risk of chronic pain)"),
-    ("comorbid", {**_CHRONIC_PAIN, **_DEPRESSION}, "chronic pain with depression",
-     "source article: 40-60 % of chronic pain patients meet MDD criteria"),
+    (
+        "chronic_pain",
+        _CHRONIC_PAIN,
+        "persistent peripheral pain generator, no depression at onset",
+        "source article: chronic pain → depression through the HPA cascade",
+    ),
+    (
+        "depression",
+        _DEPRESSION,
+        "depression without a pain origin",
+        "source article: depression amplifies pain (2-4× risk of chronic pain)",
+    ),
+    (
+        "comorbid",
+        {**_CHRONIC_PAIN, **_DEPRESSION},
+        "chronic pain with depression",
+        "source article: 40-60 % of chronic pain patients meet MDD criteria",
+    ),
 ):
-    register(Phenotype(_name, "twin", _description, _source, Evidence.ASSUMPTION,
-                       rationale=_CONDITION_RATIONALE, parameters=dict(_params)))
-    for _variant, (_extra, _why) in _CORTISOL_VARIANTS.items():
-        register(Phenotype(
-            f"{_name}_{_variant}", "twin", f"{_description}; {_variant} HPA variant", _why,
+    register(
+        Phenotype(
+            _name,
+            "twin",
+            _description,
+            _source,
             Evidence.ASSUMPTION,
-            rationale="the literature disagrees on the direction of cortisol change in chronic "
-            "pain; both variants are provided (clinical-facts §2.5)",
-            parameters={**_params, **_extra},
-        ))
+            rationale=_CONDITION_RATIONALE,
+            parameters=dict(_params),
+        )
+    )
+    for _variant, (_extra, _why) in _CORTISOL_VARIANTS.items():
+        register(
+            Phenotype(
+                f"{_name}_{_variant}",
+                "twin",
+                f"{_description}; {_variant} HPA variant",
+                _why,
+                Evidence.ASSUMPTION,
+                rationale="the literature disagrees on the direction of cortisol change in chronic "
+                "pain; both variants are provided (clinical-facts §2.5)",
+                parameters={**_params, **_extra},
+            )
+        )

@@ -157,9 +157,16 @@ class ParameterRegistry:
         self, model: str | None = None, evidence: Evidence | str | None = None
     ) -> list[Parameter]:
         """Parameters filtered by model and/or evidence level, sorted by model then name."""
-        if model is not None and model not in self.models():
-            raise ValueError(f"model: unknown model {model!r}; known: {', '.join(self.models())}")
         level = Evidence.parse(evidence) if isinstance(evidence, str) else evidence
+        if model is not None and model not in self.models():
+            # a composite model (e.g. the twin) registers its parameters under its components
+            from hpatwin.model.catalogue import get_model, model_names
+
+            if model not in model_names():
+                known = sorted({*self.models(), *model_names()})
+                raise ValueError(f"model: unknown model {model!r}; known: {', '.join(known)}")
+            chosen = [p for p in get_model(model).parameters if level is None or p.evidence is level]
+            return sorted(chosen, key=lambda p: (p.model, p.name))
         chosen = [
             p
             for p in self._items.values()

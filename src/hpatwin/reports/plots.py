@@ -36,7 +36,12 @@ def plot_simulation(ds: xr.Dataset, path: Path | str, patient: int = 0) -> Path:
     """
     path = Path(path)
     one = ds.isel(patient=patient)
-    fig = _hpa_figure(one) if "plasma_cortisol_nmol_l" in ds else _states_figure(one)
+    if "phq9_expected" in ds:
+        fig = _cascade_figure(one)
+    elif "plasma_cortisol_nmol_l" in ds:
+        fig = _hpa_figure(one)
+    else:
+        fig = _states_figure(one)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=110)
     plt.close(fig)
@@ -99,4 +104,50 @@ def _states_figure(one: xr.Dataset) -> Figure:
         ax.set_ylabel(f"{name} ({one[name].attrs.get('units', '')})", fontsize=8)
     axes[-1, 0].set_xlabel(f"time ({one.attrs.get('time_unit', '')})")
     axes[0, 0].set_title(str(one.attrs.get("model_title", "")))
+    return fig
+
+
+#: Panels of the cascade figure: title and (variable, label) pairs, in the article's order.
+CASCADE_PANELS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("cortisol rhythm (nmol/L)", (("plasma_cortisol_nmol_l", "plasma"),)),
+    ("GR sensitivity", (("gr_sensitivity", "GR"),)),
+    ("monoamines", (("serotonin", "5-HT"), ("noradrenaline", "NA"))),
+    (
+        "BDNF / hippocampus",
+        (("bdnf", "BDNF"), ("neurogenesis", "neurogenesis"), ("hippocampal_volume", "volume")),
+    ),
+    ("inflammation", (("microglia", "microglia"), ("il6_pg_ml", "IL-6 pg/mL"))),
+    (
+        "spinal processing",
+        (
+            ("central_sensitisation", "sensitisation"),
+            ("descending_inhibition", "descending inhibition"),
+        ),
+    ),
+    ("pain (expected NRS)", (("pain_nrs_expected", "NRS"),)),
+    ("mood (expected PHQ-9)", (("phq9_expected", "PHQ-9"),)),
+    ("sleep quality", (("sleep_quality", "sleep"),)),
+    ("autonomic", (("heart_rate_bpm", "HR bpm"), ("rmssd_ms", "RMSSD ms"))),
+)
+
+
+def _cascade_figure(one: xr.Dataset) -> Figure:
+    weeks = one["time"].values / (1440.0 * 7)
+    fig, axes = plt.subplots(5, 2, figsize=(12, 13), sharex=True, constrained_layout=True)
+    for ax, (title, series) in zip(axes.ravel(), CASCADE_PANELS, strict=True):
+        for name, label in series:
+            if name in one:
+                ax.plot(weeks, one[name].values, lw=0.8, label=label)
+        ax.set_title(title, fontsize=9)
+        if len(series) > 1:
+            ax.legend(fontsize=7)
+    axes[0, 0].axhline(50, ls=":", lw=0.6, color="grey")
+    axes[3, 1].axhline(10, ls="--", lw=0.8, color="grey")  # PHQ-9 ≥ 10 (Kroenke 2001)
+    axes[3, 0].axhline(4, ls="--", lw=0.8, color="grey")
+    for ax in axes[-1]:
+        ax.set_xlabel("week")
+    fig.suptitle(
+        f"{one.attrs.get('model', '')} — {one.attrs.get('phenotype', '') or 'custom'}: "
+        "HPA → monoamines/BDNF/inflammation → spinal processing → pain ↔ mood"
+    )
     return fig
