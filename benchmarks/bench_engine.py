@@ -110,7 +110,7 @@ def main() -> None:
         "once per cohort; not included below",
     )
 
-    def run_batch(n: int, pulses: bool) -> np.ndarray:
+    def run_batch(n: int, pulses: bool, dt: float = 1.0, dtype: str = "float64") -> np.ndarray:
         batch = {k: v[:n] for k, v in params.items()}
         inputs = {"ultradian_pulse": _pulses_for(model, {}, seed=1)} if pulses else {}
         run = prepare_run(
@@ -120,10 +120,10 @@ def main() -> None:
             inputs=inputs,
             initial_state={k: v[:n] for k, v in initial.items()},
             n_patients=n,
-            dt=1.0,
+            dt=dt,
             output_every=60.0,
         )
-        return run_jax(run)
+        return run_jax(run, dtype)
 
     for pulses in (False, True):
         label = "pulsatile" if pulses else "deterministic"
@@ -133,6 +133,41 @@ def main() -> None:
         run_batch(args.patients, pulses)
         seconds, _ = timed(lambda p=pulses: run_batch(args.patients, p), args.repeats)
         row(f"JAX batch ({label}, dt=1 min)", args.patients, seconds, "warm")
+
+    # cohort configuration: coarser step in float32 (accuracy: see docs/engine.md)
+    run_batch(args.patients, True, 5.0, "float32")
+    seconds, cohort = timed(lambda: run_batch(args.patients, True, 5.0, "float32"), args.repeats)
+    row("JAX batch (pulsatile, cohort dt=5 min float32)", args.patients, seconds, "warm")
+    fine = run_batch(min(args.patients, 50), True)
+    coarse = cohort[:, :, : fine.shape[2]]
+    scale = np.abs(fine).max(axis=0, keepdims=True)
+    results["cohort_config_max_relative_error"] = float(
+        np.max(np.abs(coarse[:, :6] - fine[:, :6]) / scale[:, :6])
+    )
+    print(
+        f"cohort configuration vs dt=1 min float64: max relative error "
+        f"{results['cohort_config_max_relative_error']:.2e}"
+    )
+
+    twin = get_model("twin")
+    twin_initial = steady_state(twin, {}, {}, n_patients=1)
+    for n_twin in (1, args.patients):
+
+        def run_twin(n: int = n_twin) -> np.ndarray:
+            run = prepare_run(
+                twin,
+                duration,
+                initial_state={k: np.repeat(v, n) for k, v in twin_initial.items()},
+                inputs={"ultradian_pulse": _pulses_for(twin, {}, seed=1)},
+                n_patients=n,
+                dt=5.0,
+                output_every=60.0,
+            )
+            return run_jax(run, "float32")
+
+        run_twin()
+        seconds, _ = timed(run_twin, args.repeats)
+        row(f"JAX twin ({len(twin.states)} states, cohort configuration)", n_twin, seconds, "warm")
 
     try:
         from hpatwin.sbml.roadrunner import RoadRunnerSimulator

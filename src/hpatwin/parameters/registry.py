@@ -165,7 +165,9 @@ class ParameterRegistry:
             if model not in model_names():
                 known = sorted({*self.models(), *model_names()})
                 raise ValueError(f"model: unknown model {model!r}; known: {', '.join(known)}")
-            chosen = [p for p in get_model(model).parameters if level is None or p.evidence is level]
+            chosen = [
+                p for p in get_model(model).parameters if level is None or p.evidence is level
+            ]
             return sorted(chosen, key=lambda p: (p.model, p.name))
         chosen = [
             p
