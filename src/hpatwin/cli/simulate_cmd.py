@@ -52,6 +52,13 @@ from hpatwin.model.phenotypes import phenotype_names
     help="steady: the phenotype's steady state; onset: start healthy and watch it develop.",
 )
 @click.option("--dt", type=float, default=None, help="Integration step (model time unit).")
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Treatment plan (YAML/JSON) to apply (twin only); see docs/treatments.md.",
+)
 @click.option("--output-every", type=float, default=None, help="Output interval (model time unit).")
 @click.option("--engine", type=click.Choice(["jax", "scipy"]), default="jax", show_default=True)
 @click.option(
@@ -81,6 +88,7 @@ def command(
     ablate: tuple[str, ...],
     start: str,
     dt: float | None,
+    plan_path: Path | None,
     output_every: float | None,
     engine: str,
     output_path: Path,
@@ -111,6 +119,7 @@ def command(
             pulses=not no_pulses,
             ablate=[*spec.ablate, *ablate],
             start=start,  # type: ignore[arg-type]
+            plan=plan_path,
             dt=dt,
             output_every=output_every,
             engine=engine,  # type: ignore[arg-type]

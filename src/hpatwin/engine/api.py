@@ -65,6 +65,7 @@ def simulate(
     initial_state: ParameterValues | None = None,
     inputs: Mapping[str, InputValue] | None = None,
     ablate: Sequence[str] = (),
+    plan: Any = None,
     n_patients: int | None = None,
     dt: float | None = None,
     output_every: float | None = None,
@@ -91,6 +92,9 @@ def simulate(
     inputs:
         Input overrides: a number, per-patient values, a :class:`~hpatwin.engine.inputs.Schedule`
         or a pulse process.
+    plan:
+        A treatment plan (``hpatwin.treatments.TreatmentPlan``, a mapping, or a YAML/JSON
+        path) compiled into the twin's treatment inputs and drug parameters.
     ablate:
         Pathways to switch off (their ``pathway_<name>`` gain set to 0); see
         :data:`hpatwin.model.pain_depression.PATHWAYS`.
@@ -135,6 +139,10 @@ def simulate(
             )
         params.update(pheno.parameters)
         merged_inputs.update(pheno.inputs)
+    if plan is not None:
+        plan_inputs, plan_parameters = _compile_plan(ode, plan, duration)
+        merged_inputs.update(plan_inputs)
+        params.update(plan_parameters)
     params.update(parameters or {})
     merged_inputs.update(inputs or {})
     params.update(ablation_parameters(ode, ablate))
@@ -165,6 +173,27 @@ def simulate(
     )
     states = run_prepared(run, engine, dtype)
     return to_dataset(run, states, engine=engine, phenotype=phenotype)
+
+
+def _compile_plan(
+    ode: OdeModel, plan: Any, duration: float
+) -> tuple[dict[str, InputValue], dict[str, float]]:
+    from pathlib import Path
+
+    from hpatwin.treatments import compile_plan, load_plan
+
+    if ode.time_unit != "min":
+        raise ValueError(f"plan: model {ode.name} is not minute-based")
+    if isinstance(plan, str | Path):
+        plan = load_plan(plan)
+    compiled = compile_plan(plan, duration / 1440.0)
+    missing = sorted(set(compiled.inputs) - set(ode.input_names))
+    if missing:
+        raise ValueError(
+            f"plan: model {ode.name} has no treatment inputs ({', '.join(missing[:3])} …); "
+            "use the twin"
+        )
+    return dict(compiled.inputs), dict(compiled.parameters)
 
 
 def ablation_parameters(model: OdeModel, pathways: Sequence[str]) -> dict[str, float]:

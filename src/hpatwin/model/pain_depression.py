@@ -41,6 +41,7 @@ COMPONENT = "pain_depression"
 ARTICLE = "source article (shared/reference/source-article.txt)"
 ASSUME = Evidence.ASSUMPTION
 ZERO = sympy.Integer(0)
+ONE = sympy.Integer(1)
 MIZRACHI = "Ron Mizrachi et al. 2023 PLoS Comput Biol 19:e1011645 (CNS state a7 = 1/21 per day)"
 
 #: Named pathways that ``ablate`` can switch off, with what each carries.
@@ -106,6 +107,7 @@ def add_pain_depression_layer(
     beta_endorphin_release: sympy.Expr = ZERO,
     enkephalin_release: sympy.Expr = ZERO,
     dynorphin_release: sympy.Expr = ZERO,
+    cck_induction_factor: sympy.Expr = ONE,
     analgesic_relief: sympy.Expr = ZERO,
     nociception_reduction: sympy.Expr = ZERO,
     trigger_point_clearance_per_min: sympy.Expr = ZERO,
@@ -398,7 +400,7 @@ def add_pain_depression_layer(
     b.rate(beta_endorphin, ln2 / tau_be * (1 - beta_endorphin) + beta_endorphin_release)
     b.rate(enkephalin, ln2 / tau_enk * (1 - enkephalin) + enkephalin_release)
     b.rate(dynorphin, ln2 / tau_dyn * (1 - dynorphin) + dynorphin_release)
-    b.rate(cck, k_cck * release - ln2 / tau_cck * cck)
+    b.rate(cck, k_cck * cck_induction_factor * release - ln2 / tau_cck * cck)
     tau_aea = par(
         "anandamide_time_constant_days",
         2.0,

@@ -1,8 +1,8 @@
-"""The hpatwin twin: the HPA core and the pain–depression layer in one definition.
+"""The hpatwin twin: HPA core, pain–depression layer and treatment effects in one definition.
 
-Pain and depression feed the CRH drive (``HpaHooks.drive_multiplier``); the
-layer reads cortisol from the core. Treatments (EA, needling, drugs, CBT) act
-through the layer's hooks.
+Pain and depression feed the CRH drive (``HpaHooks.tonic_drive``); the layer
+reads cortisol from the core; treatments (EA, needling, drugs, CBT) act through
+the layer's hooks and on GR expression.
 
 Example
 -------
@@ -17,6 +17,7 @@ from __future__ import annotations
 from hpatwin.model.definition import ModelBuilder, OdeModel
 from hpatwin.model.hpa_core import HpaHooks, add_hpa_core
 from hpatwin.model.pain_depression import add_pain_depression_layer
+from hpatwin.model.treatment_effects import add_treatment_effects
 
 NAME = "twin"
 
@@ -25,12 +26,18 @@ def build() -> OdeModel:
     """Build the full twin (time in minutes)."""
     b = ModelBuilder(
         NAME,
-        "hpatwin twin: HPA core with the pain-depression layer",
+        "hpatwin twin: HPA core with the pain-depression layer and treatment effects",
         citation="HPA core (Karin 2020 extended) coupled to the source article's pain-depression "
-        "cascade; see docs/pain-depression.md.",
+        "cascade and its treatments; see docs/pain-depression.md and docs/treatments.md.",
     )
-    layer = add_pain_depression_layer(b)
+    effects = add_treatment_effects(b)
+    layer = add_pain_depression_layer(b, **effects.layer_hooks)
     add_hpa_core(
-        b, HpaHooks(drive_multiplier=layer.drive_multiplier, tonic_drive=layer.tonic_drive)
+        b,
+        HpaHooks(
+            drive_multiplier=layer.drive_multiplier,
+            tonic_drive=layer.tonic_drive,
+            gr_target_multiplier=effects.gr_target_multiplier,
+        ),
     )
     return b.build()
