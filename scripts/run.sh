@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Set up from nothing and run the main job: simulate a healthy and a chronically stressed
-# patient for 14 days and write NetCDF results plus plots under results/.
+# Set up from nothing and run the main job: simulate the HPA core (healthy and chronically
+# stressed) and the twin (chronic pain developing into depression, and the same patient on a
+# 2/100 Hz EA course), writing NetCDF results and figures under results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 mkdir -p results
-.venv/bin/hpatwin simulate --phenotype healthy --days 14 --seed 1 \
+hpatwin=.venv/bin/hpatwin
+$hpatwin simulate --phenotype healthy --days 14 --seed 1 \
   --output results/healthy.nc --plot results/healthy.png --overwrite
-.venv/bin/hpatwin simulate --phenotype chronic_stress --days 14 --seed 1 \
+$hpatwin simulate --phenotype chronic_stress --days 14 --seed 1 \
   --output results/chronic_stress.nc --plot results/chronic_stress.png --overwrite
-echo "Results and plots are in results/"
+$hpatwin simulate --model twin --phenotype chronic_pain --start onset --days 180 --dt 5 \
+  --output-every 60 --seed 1 --output results/pain_onset.nc --plot results/pain_onset_cascade.png --overwrite
+$hpatwin simulate --model twin --phenotype comorbid --days 84 --dt 5 --output-every 60 --seed 1 \
+  --plan examples/plans/ea_2_100hz_low_back_12w.yaml \
+  --output results/comorbid_ea.nc --plot results/comorbid_ea_cascade.png --overwrite
+echo "Results and figures are in results/"
