@@ -15,7 +15,7 @@ MODULES = [
     "hpatwin.clinic.hrv",
     "hpatwin.clinic.autonomic",
     "hpatwin.records",
-    "hpatwin.records._atomic",
+    "hpatwin.io.atomic",
     "hpatwin.records.fhir",
     "hpatwin.records.csv_io",
     "hpatwin.cli.score_cmd",

@@ -39,6 +39,8 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        with tmp.open("rb+") as written:  # make the contents durable before the rename
+            os.fsync(written.fileno())
         umask = os.umask(0)
         os.umask(umask)
         tmp.chmod(0o666 & ~umask)  # mkstemp creates 0600; give the file normal permissions
@@ -46,3 +48,22 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str, *, overwrite: bool = True) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically; an existing file stays intact on failure.
+
+    With ``overwrite=False`` an existing file raises ``FileExistsError``.
+
+    Example
+    -------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "b.txt"
+    >>> atomic_write_text(p, "x"); atomic_write_text(p, "y"); p.read_text()
+    'y'
+    """
+    target = Path(path)
+    if not overwrite and target.exists():
+        raise FileExistsError(f"{target}: exists (pass overwrite=True to replace it)")
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="")

@@ -46,7 +46,7 @@ from hpatwin.clinic.instruments import (
     get_spec,
     score,
 )
-from hpatwin.records._atomic import atomic_write_text
+from hpatwin.io.atomic import atomic_write_text
 
 __all__ = [
     "ADMINISTRATION_COLUMNS",

@@ -54,7 +54,7 @@ from hpatwin.clinic.instruments import (
     get_spec,
     score,
 )
-from hpatwin.records._atomic import atomic_write_text
+from hpatwin.io.atomic import atomic_write_text
 
 __all__ = [
     "DEFAULT_CODES",

@@ -39,13 +39,13 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 import libsbml
 
+from hpatwin.io.atomic import atomic_write_text
 from hpatwin.model.definition import TIME, OdeModel
 from hpatwin.sbml.expressions import sympy_to_ast
 
@@ -267,7 +267,7 @@ def write_sbml(
     *,
     overwrite: bool = True,
 ) -> Path:
-    """Write :func:`to_sbml` output to ``path`` atomically (temporary file, then ``os.replace``).
+    """Write :func:`to_sbml` output to ``path`` atomically (temporary file, then rename).
 
     With ``overwrite=False`` an existing file raises ``FileExistsError``. A
     failure leaves any existing file untouched. Returns the path written.
@@ -287,18 +287,7 @@ def write_sbml(
     text = to_sbml(model, parameters, initial_state, inputs)
     if not target.parent.is_dir():
         raise FileNotFoundError(f"path: folder {target.parent} does not exist")
-    handle, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        Path(temporary).replace(target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_write_text(target, text, overwrite=overwrite)
     return target
 
 
