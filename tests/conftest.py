@@ -10,6 +10,10 @@ import xarray as xr
 import hpatwin
 
 
+# scripts that regenerate recorded oracle data (they need optional extras such as NeuroKit2)
+collect_ignore_glob = ["*/data/*.py"]
+
+
 @functools.cache
 def _healthy_week(seed: int, n_patients: int) -> xr.Dataset:
     return hpatwin.simulate(
