@@ -9,7 +9,6 @@ import xarray as xr
 
 import hpatwin
 
-
 # scripts that regenerate recorded oracle data (they need optional extras such as NeuroKit2)
 collect_ignore_glob = ["*/data/*.py"]
 

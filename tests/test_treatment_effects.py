@@ -307,22 +307,30 @@ def _combined(*parts: dict[str, Any]) -> dict[str, Any]:
 
 
 def _phq9_effect(plan: dict[str, Any]) -> float:
-    ds = hpatwin.simulate("twin", days=57, phenotype="comorbid", plan=plan, pulses=False, dt=5.0,
-                          output_every=60.0).isel(patient=0)
+    ds = hpatwin.simulate(
+        "twin", days=57, phenotype="comorbid", plan=plan, pulses=False, dt=5.0, output_every=60.0
+    ).isel(patient=0)
     return float(ds["phq9_expected"].values[-1] - _course("none")["phq9_expected"].values[-1])
 
 
 def test_ea_with_snri_beats_either_alone() -> None:
     ea = _ea("2/100", 16)
-    snri = {"name": "duloxetine", "drugs": [{"name": "duloxetine", "dose_mg": 60.0, "times": ["08:00"],
-                                             "start_day": 0}]}
+    snri = {
+        "name": "duloxetine",
+        "drugs": [{"name": "duloxetine", "dose_mg": 60.0, "times": ["08:00"], "start_day": 0}],
+    }
     both = _phq9_effect(_combined(ea, snri))
     assert both < _phq9_effect(ea) < 0 and both < _phq9_effect(snri) < 0
 
 
 def test_cbt_with_ea_beats_either_alone() -> None:
     ea = _ea("2/100", 16)
-    cbt = {"name": "CBT", "start_weekday": "mon", "cbt_schedules": [
-        {"start_day": 0, "weekdays": ["tue"], "count": 8, "start": "14:00", "duration_min": 50}]}
+    cbt = {
+        "name": "CBT",
+        "start_weekday": "mon",
+        "cbt_schedules": [
+            {"start_day": 0, "weekdays": ["tue"], "count": 8, "start": "14:00", "duration_min": 50}
+        ],
+    }
     both = _phq9_effect(_combined(ea, cbt))
     assert both < _phq9_effect(ea) < 0 and both < _phq9_effect(cbt) < 0
