@@ -7,6 +7,7 @@ the same patient untreated.
 from __future__ import annotations
 
 import functools
+import itertools
 from typing import Any
 
 import numpy as np
@@ -334,3 +335,20 @@ def test_cbt_with_ea_beats_either_alone() -> None:
     }
     both = _phq9_effect(_combined(ea, cbt))
     assert both < _phq9_effect(ea) < 0 and both < _phq9_effect(cbt) < 0
+
+
+def test_ea_lowers_the_opioid_dose_needed_to_reach_the_pain_target() -> None:
+    from hpatwin.experiments import required_daily_dose
+
+    ea = _ea("2/100", 6)
+    alone = required_daily_dose(drug="oxycodone", target_nrs=7.0)
+    with_ea = required_daily_dose(drug="oxycodone", target_nrs=7.0, base_plan=ea)
+    assert alone.required_mg_per_day is not None and with_ea.required_mg_per_day is not None
+    assert with_ea.required_mg_per_day < alone.required_mg_per_day
+    # more drug, less pain along the ladder
+    doses = sorted(alone.nrs_by_dose)
+    assert all(alone.nrs_by_dose[a] > alone.nrs_by_dose[b] for a, b in itertools.pairwise(doses))
+    with pytest.raises(ValueError, match="target_nrs"):
+        required_daily_dose(target_nrs=11)
+    with pytest.raises(ValueError, match="doses_mg_per_day"):
+        required_daily_dose(doses_mg_per_day=(-5.0,))

@@ -10,14 +10,17 @@ from hpatwin.experiments.protocols import (
     dexamethasone_suppression,
     stress_then_release,
 )
+from hpatwin.experiments.titration import TitrationResult, required_daily_dose
 
 __all__ = [
     "CrhStimulationResult",
     "DexamethasoneResult",
     "StressReleaseResult",
+    "TitrationResult",
     "WashoutResult",
     "cortisol_washout",
     "crh_stimulation",
     "dexamethasone_suppression",
+    "required_daily_dose",
     "stress_then_release",
 ]

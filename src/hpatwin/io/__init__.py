@@ -3,4 +3,10 @@
 from hpatwin.io.atomic import atomic_path, atomic_write_text, refuse_overwrite
 from hpatwin.io.parameter_file import ParameterFile, load_parameter_file
 
-__all__ = ["ParameterFile", "atomic_path", "atomic_write_text", "load_parameter_file", "refuse_overwrite"]
+__all__ = [
+    "ParameterFile",
+    "atomic_path",
+    "atomic_write_text",
+    "load_parameter_file",
+    "refuse_overwrite",
+]
