@@ -8,7 +8,7 @@ shows dose sparing (source article: acupuncture reduces the need for opioid anal
 Example
 -------
 >>> from hpatwin.experiments.titration import required_daily_dose
->>> result = required_daily_dose(doses_mg_per_day=(0.0, 40.0), target_nrs=9.5, days=7)
+>>> result = required_daily_dose(doses_mg_per_day=(0.0, 40.0), target_nrs=9.5, days=3, evaluate_days=1)
 >>> result.required_mg_per_day
 0.0
 """
