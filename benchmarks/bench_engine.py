@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from hpatwin.engine.api import _pulses_for, steady_state
+from hpatwin.engine.api import pulse_train_for, steady_state
 from hpatwin.engine.jax_engine import run_jax
 from hpatwin.engine.prepared import prepare_run
 from hpatwin.engine.scipy_engine import run_scipy
@@ -112,7 +112,7 @@ def main() -> None:
 
     def run_batch(n: int, pulses: bool, dt: float = 1.0, dtype: str = "float64") -> np.ndarray:
         batch = {k: v[:n] for k, v in params.items()}
-        inputs = {"ultradian_pulse": _pulses_for(model, {}, seed=1)} if pulses else {}
+        inputs = {"ultradian_pulse": pulse_train_for(model, {}, seed=1)} if pulses else {}
         run = prepare_run(
             model,
             duration,
@@ -158,7 +158,7 @@ def main() -> None:
                 twin,
                 duration,
                 initial_state={k: np.repeat(v, n) for k, v in twin_initial.items()},
-                inputs={"ultradian_pulse": _pulses_for(twin, {}, seed=1)},
+                inputs={"ultradian_pulse": pulse_train_for(twin, {}, seed=1)},
                 n_patients=n,
                 dt=5.0,
                 output_every=60.0,

@@ -38,7 +38,8 @@ ONSET_VALUES: dict[str, float] = {
 }
 #: Events that never belong in a warm-up (an injury is a moment, not a steady condition).
 WARMUP_EXCLUDED_VALUES: dict[str, float] = {"injury_nociception": 0.0}
-_HPA_STATES = ("crh", "acth", "cortisol", "pituitary_mass", "adrenal_mass", "gr_sensitivity")
+#: States whose presence marks a model with the HPA core (it then starts on its steady state).
+HPA_STATES = ("crh", "acth", "cortisol", "pituitary_mass", "adrenal_mass", "gr_sensitivity")
 WARMUP_ACCELERATION = 10.0
 WARMUP_FAST_DAYS = 60.0
 WARMUP_SETTLE_DAYS = 20.0
@@ -149,8 +150,8 @@ def simulate(
 
     state = dict(initial_state or {})
     if "ultradian_pulse" in ode.input_names and pulses and "ultradian_pulse" not in merged_inputs:
-        merged_inputs["ultradian_pulse"] = _pulses_for(ode, params, seed)
-    if set(_HPA_STATES) <= set(ode.state_names) and not set(_HPA_STATES) & set(state):
+        merged_inputs["ultradian_pulse"] = pulse_train_for(ode, params, seed)
+    if has_hpa_core(ode) and not set(HPA_STATES) & set(state):
         warm_params = dict(params)
         warm_inputs = dict(merged_inputs)
         if start == "onset":
@@ -228,7 +229,8 @@ def _duration(model: OdeModel, days: float | None, duration: float | None) -> fl
     return float(duration)
 
 
-_PULSE_PARAMETERS = (
+#: Parameters of the seeded ultradian pulse train, read by :func:`pulse_train_for`.
+PULSE_PARAMETERS = (
     "ultradian_pulse_interval_min",
     "ultradian_pulse_duration_min",
     "ultradian_basal_fraction",
@@ -238,9 +240,15 @@ _PULSE_PARAMETERS = (
 )
 
 
-def _pulses_for(model: OdeModel, params: Mapping[str, Any], seed: int) -> PulseTrain:
+def has_hpa_core(model: OdeModel) -> bool:
+    """Whether ``model`` contains the HPA core (and so starts on its steady rhythm)."""
+    return set(HPA_STATES) <= set(model.state_names)
+
+
+def pulse_train_for(model: OdeModel, params: Mapping[str, Any], seed: int) -> PulseTrain:
+    """The seeded pulse train of ``model`` for these (batch-constant) parameter values."""
     values = []
-    for name in _PULSE_PARAMETERS:
+    for name in PULSE_PARAMETERS:
         raw = np.asarray(params.get(name, model.parameter(name).value), dtype=float)
         if raw.ndim and not np.all(raw == raw.flat[0]):
             raise ValueError(f"parameter {name}: must be the same for every patient in a batch")

@@ -33,6 +33,8 @@ from hpatwin.parameters import Evidence, Parameter
 
 TIME = sympy.Symbol("t", real=True)
 """The model time symbol, in minutes for every built-in model."""
+ZERO = sympy.Integer(0)
+ONE = sympy.Integer(1)
 
 
 @dataclass(frozen=True)
@@ -317,6 +319,19 @@ class ModelBuilder:
             )
         )
         return sympy.Symbol(name, real=True)
+
+    def pathway_gain(self, name: str, description: str, source: str) -> sympy.Symbol:
+        """Declare ``pathway_<name>``, a 0-5 gain (1 by default) that ``ablate`` sets to 0."""
+        return self.parameter(
+            f"pathway_{name}",
+            1.0,
+            "1",
+            f"pathway gain: {description} (0 = ablated)",
+            source,
+            Evidence.SOURCE_ARTICLE,
+            lower=0.0,
+            upper=5.0,
+        )
 
     def state(self, name: str, unit: str, description: str, initial: float) -> sympy.Symbol:
         """Declare a state and return its symbol."""

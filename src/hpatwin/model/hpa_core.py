@@ -29,12 +29,10 @@ from dataclasses import dataclass
 
 import sympy
 
-from hpatwin.model.definition import TIME, ModelBuilder, OdeModel, clock_minutes
+from hpatwin.model.definition import ONE, TIME, ZERO, ModelBuilder, OdeModel, clock_minutes
 from hpatwin.parameters import Evidence
 
 NAME = "hpa_core"
-ONE = sympy.Integer(1)
-ZERO = sympy.Integer(0)
 
 KARIN = "Karin et al. 2020 Mol Syst Biol 16:e9510 (Milo et al. 2025 hpa-drugs DEFAULT_PARS)"
 GROSSKOPF = "Grosskopf et al., stochastic cortisol ultradian model (YanivGros/cortisol-ultradian-stochastic fitted_config.yaml)"

@@ -34,14 +34,12 @@ from dataclasses import dataclass
 
 import sympy
 
-from hpatwin.model.definition import ModelBuilder
+from hpatwin.model.definition import ONE, ZERO, ModelBuilder
 from hpatwin.parameters import Evidence
 
 COMPONENT = "pain_depression"
 ARTICLE = "source article (shared/reference/source-article.txt)"
 ASSUME = Evidence.ASSUMPTION
-ZERO = sympy.Integer(0)
-ONE = sympy.Integer(1)
 MIZRACHI = "Ron Mizrachi et al. 2023 PLoS Comput Biol 19:e1011645 (CNS state a7 = 1/21 per day)"
 
 #: Named pathways that ``ablate`` can switch off, with what each carries.
@@ -147,19 +145,7 @@ def add_pain_depression_layer(
             upper=upper,
         )
 
-    def pathway(name: str) -> sympy.Symbol:
-        return b.parameter(
-            f"pathway_{name}",
-            1.0,
-            "1",
-            f"pathway gain: {PATHWAYS[name]} (0 = ablated)",
-            ARTICLE,
-            Evidence.SOURCE_ARTICLE,
-            lower=0.0,
-            upper=5.0,
-        )
-
-    pw = {name: pathway(name) for name in PATHWAYS}
+    pw = {name: b.pathway_gain(name, text, ARTICLE) for name, text in PATHWAYS.items()}
     day = 1440  # minutes
 
     # --- signals read from the HPA core -------------------------------------------------

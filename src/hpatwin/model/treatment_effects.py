@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from hpatwin.model.definition import ModelBuilder
+from hpatwin.model.definition import ONE, ZERO, ModelBuilder
 from hpatwin.parameters import Evidence
 
 COMPONENT = "treatment_effects"
@@ -68,9 +68,6 @@ STANDARD_DOSES: dict[str, tuple[float, str]] = {
     "naproxen": (1000.0, "nsaid"),
 }
 
-ZERO = sympy.Integer(0)
-ONE = sympy.Integer(1)
-
 
 @dataclass
 class TreatmentEffects:
@@ -86,7 +83,7 @@ def _saturating(x: sympy.Expr, half: sympy.Expr) -> sympy.Expr:
 
 def _combined_relief(*reliefs: sympy.Expr) -> sympy.Expr:
     """Independent fractional reliefs combine as 1 - Π(1 - r)."""
-    product: sympy.Expr = sympy.Integer(1)
+    product: sympy.Expr = ONE
     for relief in reliefs:
         product = product * (1 - relief)
     return 1 - product
@@ -124,19 +121,7 @@ def add_treatment_effects(b: ModelBuilder) -> TreatmentEffects:
             upper=upper,
         )
 
-    pw = {
-        name: b.parameter(
-            f"pathway_{name}",
-            1.0,
-            "1",
-            f"pathway gain: {text} (0 = ablated)",
-            ARTICLE,
-            Evidence.SOURCE_ARTICLE,
-            lower=0.0,
-            upper=5.0,
-        )
-        for name, text in EA_PATHWAYS.items()
-    }
+    pw = {name: b.pathway_gain(name, text, ARTICLE) for name, text in EA_PATHWAYS.items()}
 
     # --- inputs (contract of hpatwin.treatments.compile_plan) --------------------------------
     low = b.input(

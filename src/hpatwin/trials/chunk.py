@@ -37,7 +37,14 @@ import pyarrow as pa
 import xarray as xr
 from numpy.typing import NDArray
 
-from hpatwin.engine.api import DEFAULT_STEPS, _pulses_for, simulate, steady_state
+from hpatwin.engine.api import (
+    DEFAULT_STEPS,
+    PULSE_PARAMETERS,
+    has_hpa_core,
+    pulse_train_for,
+    simulate,
+    steady_state,
+)
 from hpatwin.engine.inputs import InputValue, PulseTrain, Schedule
 from hpatwin.model.definition import OdeModel
 from hpatwin.trials.arms import ResolvedArm
@@ -53,30 +60,7 @@ from hpatwin.trials.models import resolve_model
 from hpatwin.trials.population import PARAMETER_PREFIX, TREATMENT_PREFIX
 from hpatwin.trials.spec import TrialSpec
 
-#: states :func:`hpatwin.engine.steady_state` sets (HPA-core-type models)
-STEADY_STATE_STATES = (
-    "crh",
-    "acth",
-    "cortisol",
-    "pituitary_mass",
-    "adrenal_mass",
-    "gr_sensitivity",
-    "cortisol_feedback",
-)
-STEADY_STATE_PARAMETERS = (
-    "pituitary_turnover_days",
-    "adrenal_turnover_days",
-    "gr_sensitivity_time_constant_days",
-)
 PULSE_INPUT = "ultradian_pulse"
-PULSE_PARAMETERS = (
-    "ultradian_pulse_interval_min",
-    "ultradian_pulse_duration_min",
-    "ultradian_basal_fraction",
-    "ultradian_interval_cv",
-    "ultradian_amplitude_sigma",
-    "ultradian_bin_min",
-)
 ENDPOINT_PREFIX = "endpoint:"
 DAILY_PREFIX = "daily:"
 _BUCKET_STEP = 16
@@ -153,9 +137,7 @@ def uses_steady_state(model: OdeModel, warmup: str) -> bool:
     """
     if warmup == "none":
         return False
-    capable = set(STEADY_STATE_STATES) <= set(model.state_names) and set(
-        STEADY_STATE_PARAMETERS
-    ) <= set(model.parameter_names)
+    capable = has_hpa_core(model)
     if warmup == "steady_state" and not capable:
         raise ValueError(
             f"simulation.warmup: model {model.name} lacks the HPA-core states/parameters "
@@ -368,7 +350,7 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
         group_inputs: dict[str, float | Schedule] = arm.group_inputs(group_baseline)
         inputs.update(group_inputs)
         if uses_pulses(model, spec.simulation.pulses):
-            train = _pulses_for(model, parameters, simulation_seed)
+            train = pulse_train_for(model, parameters, simulation_seed)
             inputs[PULSE_INPUT] = IdKeyedPulseTrain(
                 **{f.name: getattr(train, f.name) for f in dataclasses.fields(PulseTrain)},
                 patient_ids=tuple(int(i) for i in _pad(ids[rows], size)),

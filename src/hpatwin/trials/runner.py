@@ -53,7 +53,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xarray as xr
 
-from hpatwin.engine.api import _pulses_for
+from hpatwin.engine.api import PULSE_PARAMETERS, pulse_train_for
 from hpatwin.engine.inputs import InputValue
 from hpatwin.engine.prepared import prepare_run
 from hpatwin.io.atomic import atomic_path
@@ -64,7 +64,6 @@ from hpatwin.trials.chunk import (
     DAILY_PREFIX,
     ENDPOINT_PREFIX,
     PULSE_INPUT,
-    PULSE_PARAMETERS,
     ChunkResult,
     ChunkTask,
     simulate_chunk,
@@ -247,7 +246,7 @@ def _preflight(spec: TrialSpec, model: OdeModel, arms: dict[str, ResolvedArm]) -
             try:
                 inputs.update(arm.group_inputs(baseline_inputs(model, phenotype_name)))
                 if uses_pulses(model, spec.simulation.pulses):
-                    inputs[PULSE_INPUT] = _pulses_for(model, parameters, seed)
+                    inputs[PULSE_INPUT] = pulse_train_for(model, parameters, seed)
                 prepare_run(
                     model,
                     spec.duration_days * 1440.0,
