@@ -11,7 +11,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from hpatwin.engine.inputs import InputValue, LognormalPulses, PulseTrain, Schedule
-from hpatwin.engine.jax_engine import run_jax
+from hpatwin.engine.jax_engine import run_jax, run_jax_recorded
 from hpatwin.engine.prepared import PreparedRun, prepare_run
 from hpatwin.engine.scipy_engine import run_scipy
 from hpatwin.model.catalogue import get_model
@@ -76,6 +76,7 @@ def simulate(
     engine: EngineName = "jax",
     dtype: str = "float64",
     patient_offset: int = 0,
+    variables: Sequence[str] | None = None,
 ) -> xr.Dataset:
     """Simulate one patient or a batch and return states and readouts with units.
 
@@ -108,6 +109,9 @@ def simulate(
         run shows the condition developing.
     engine, dtype:
         ``"jax"`` (vectorised, default) or ``"scipy"`` (reference); JAX may run in float32.
+    variables:
+        Keep only these states and readouts (default: all). With the JAX engine the
+        readouts are then computed inside the engine, so long cohort runs stay small.
 
     Example
     -------
@@ -157,7 +161,9 @@ def simulate(
         if start == "onset":
             warm_params.update({k: v for k, v in ONSET_VALUES.items() if k in ode.parameter_names})
             warm_inputs.pop("stress_input", None)
-        steady = steady_state(ode, warm_params, warm_inputs, n_patients=n_patients, dt=dt)
+        steady = steady_state(
+            ode, warm_params, warm_inputs, n_patients=n_patients, dt=dt, dtype=dtype
+        )
         state = {**steady, **state}
 
     run = prepare_run(
@@ -172,8 +178,46 @@ def simulate(
         patient_offset=patient_offset,
         seed=seed,
     )
+    if variables is not None and engine == "jax":
+        recorded = run_jax_recorded(run, list(variables), dtype)
+        return to_dataset(run, recorded, engine=engine, phenotype=phenotype)
     states = run_prepared(run, engine, dtype)
-    return to_dataset(run, states, engine=engine, phenotype=phenotype)
+    dataset = to_dataset(run, states, engine=engine, phenotype=phenotype)
+    if variables is not None:
+        unknown = sorted(set(variables) - set(dataset.data_vars))
+        if unknown:
+            raise ValueError(f"variables: unknown name(s) {', '.join(unknown)}")
+        dataset = dataset[list(variables)]
+    return dataset
+
+
+def _all_variables(
+    run: PreparedRun, states: NDArray[np.float64], times: NDArray[np.float64]
+) -> dict[str, Any]:
+    model = run.model
+    data: dict[str, Any] = {}
+    for i, s in enumerate(model.states):
+        data[s.name] = (
+            ("time", "patient"),
+            states[:, i, :],
+            {"units": s.unit, "long_name": s.description},
+        )
+    if model.readouts:
+        tick_index = np.arange(run.n_outputs + 1, dtype=np.int64) * run.ticks_per_output
+        inputs = run.inputs_at_ticks(tick_index)
+        values = model.compiled("numpy").readouts(
+            times[:, None],
+            [states[:, i, :] for i in range(len(model.states))],
+            [row[None, :] for row in run.parameters],
+            [inputs[i] for i in range(len(model.inputs))],
+        )
+        for r, value in zip(model.readouts, values, strict=True):
+            data[r.name] = (
+                ("time", "patient"),
+                np.broadcast_to(np.asarray(value, dtype=float), states[:, 0, :].shape).copy(),
+                {"units": r.unit, "long_name": r.description},
+            )
+    return data
 
 
 def _compile_plan(
@@ -264,6 +308,9 @@ def steady_state(
     *,
     n_patients: int | None = None,
     dt: float = 1.0,
+    dtype: str = "float64",
+    fast_days: float = WARMUP_FAST_DAYS,
+    settle_days: float = WARMUP_SETTLE_DAYS,
 ) -> dict[str, NDArray[np.float64]]:
     """State at midnight on the deterministic steady rhythm for these parameters.
 
@@ -271,7 +318,11 @@ def steady_state(
     is a ``*_time_constant_days``/``*_turnover_days`` parameter) settle over months, so
     the warm-up first runs with those time constants shortened ``WARMUP_ACCELERATION``-fold (the steady state
     does not depend on them), then at true speed. Ultradian noise is off and inputs
-    given as schedules are held at their value at time 0.
+    given as schedules are held at their value at time 0. The step is ``dt`` but at
+    least 2 min; ``dtype="float32"`` is the cohort configuration.
+    ``fast_days``/``settle_days`` set the two phases. (Starting from a nearby guess
+    does not shorten them: the layer can be bistable, and the untreated steady
+    state is defined as the one reached from the healthy default.)
     """
     constant_inputs: dict[str, InputValue] = {}
     for name, value in (inputs or {}).items():
@@ -289,36 +340,44 @@ def steady_state(
     warm_dt = max(dt, 2.0)
     fast = prepare_run(
         model,
-        WARMUP_FAST_DAYS * 1440,
+        fast_days * 1440,
         parameters=parameters,
         inputs=constant_inputs,
         n_patients=n_patients,
         dt=warm_dt,
-        output_every=1440.0 * WARMUP_FAST_DAYS,
+        output_every=1440.0 * fast_days,
     )
     for index, parameter in enumerate(model.parameters):
         if parameter.name.endswith(("_time_constant_days", "_turnover_days")):
             fast.parameters[index] /= WARMUP_ACCELERATION
-    state = run_jax(fast)[-1]
+    state = run_jax(fast, dtype)[-1]
     settle = prepare_run(
         model,
-        WARMUP_SETTLE_DAYS * 1440,
+        settle_days * 1440,
         parameters=parameters,
         inputs=constant_inputs,
         n_patients=n_patients,
         dt=warm_dt,
-        output_every=1440.0 * WARMUP_SETTLE_DAYS,
+        output_every=1440.0 * settle_days,
         initial_state={n: state[i] for i, n in enumerate(model.state_names)},
     )
-    final = run_jax(settle)[-1]
+    final = run_jax(settle, dtype)[-1]
     transient = {"dex_gut_mg", "dex_plasma_ng_ml", "crh_exogenous"}
     return {n: final[i] for i, n in enumerate(model.state_names) if n not in transient}
 
 
 def to_dataset(
-    run: PreparedRun, states: NDArray[np.float64], *, engine: str, phenotype: str | None = None
+    run: PreparedRun,
+    states: NDArray[np.float64] | Mapping[str, NDArray[np.float64]],
+    *,
+    engine: str,
+    phenotype: str | None = None,
 ) -> xr.Dataset:
-    """Wrap engine output as an xarray Dataset: states and readouts over (time, patient)."""
+    """Wrap engine output as an xarray Dataset: states and readouts over (time, patient).
+
+    ``states`` is either every state ``(n_outputs + 1, n_states, n_patients)`` (readouts
+    are then computed here) or recorded variables by name, each ``(n_outputs + 1, n_patients)``.
+    """
     model = run.model
     times = run.output_times()
     coords: dict[str, Any] = {
@@ -332,27 +391,14 @@ def to_dataset(
             {"units": "d", "long_name": "time since start"},
         )
     data: dict[str, Any] = {}
-    for i, s in enumerate(model.states):
-        data[s.name] = (
-            ("time", "patient"),
-            states[:, i, :],
-            {"units": s.unit, "long_name": s.description},
-        )
-    if model.readouts:
-        tick_index = np.arange(run.n_outputs + 1, dtype=np.int64) * run.ticks_per_output
-        inputs = run.inputs_at_ticks(tick_index)
-        values = model.compiled("numpy").readouts(
-            times[:, None],
-            [states[:, i, :] for i in range(len(model.states))],
-            [row[None, :] for row in run.parameters],
-            [inputs[i] for i in range(len(model.inputs))],
-        )
-        for r, value in zip(model.readouts, values, strict=True):
-            data[r.name] = (
-                ("time", "patient"),
-                np.broadcast_to(np.asarray(value, dtype=float), states[:, 0, :].shape).copy(),
-                {"units": r.unit, "long_name": r.description},
-            )
+    described = {s.name: (s.unit, s.description) for s in model.states}
+    described |= {r.name: (r.unit, r.description) for r in model.readouts}
+    if isinstance(states, Mapping):
+        for name, values in states.items():
+            unit, description = described[name]
+            data[name] = (("time", "patient"), values, {"units": unit, "long_name": description})
+    else:
+        data = _all_variables(run, states, times)
     return xr.Dataset(
         data,
         coords=coords,

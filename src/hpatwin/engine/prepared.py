@@ -38,6 +38,18 @@ class PreparedRun:
     constant_inputs: dict[int, NDArray[np.float64]] = field(default_factory=dict)  # (n_patients,)
     series_inputs: dict[int, NDArray[np.float64]] = field(default_factory=dict)  # (n_ticks, 1|n)
     seed: int = 0
+    #: parameters/constant inputs given one value per patient; the others hold one value for
+    #: the batch, which the JAX engine passes as scalars (less memory traffic per step)
+    varying_parameters: frozenset[int] | None = None
+    varying_inputs: frozenset[int] | None = None
+
+    def parameter_varies(self, index: int) -> bool:
+        """Whether parameter ``index`` was given per patient (``None``: assume all are)."""
+        return self.varying_parameters is None or index in self.varying_parameters
+
+    def input_varies(self, index: int) -> bool:
+        """Whether constant input ``index`` was given per patient (``None``: assume all are)."""
+        return self.varying_inputs is None or index in self.varying_inputs
 
     @property
     def tick(self) -> float:
@@ -149,8 +161,11 @@ def prepare_run(
 
     # parameters: check names and every value against the registry's allowed range
     param_rows = []
-    for p in model.parameters:
+    varying_parameters = set()
+    for index, p in enumerate(model.parameters):
         raw = parameters.pop(p.name, p.value)
+        if np.ndim(raw) and n_patients > 1:
+            varying_parameters.add(index)
         values = _per_patient(raw, n_patients, f"parameter {p.name}")
         bad = ~np.isfinite(values) | (values < p.lower) | (values > p.upper)
         if bad.any():
@@ -213,6 +228,7 @@ def prepare_run(
     indices = np.arange(patient_offset, patient_offset + n_patients, dtype=np.int64)
     constant: dict[int, NDArray[np.float64]] = {}
     series: dict[int, NDArray[np.float64]] = {}
+    varying_inputs = set()
     for i, signal in enumerate(model.inputs):
         value = inputs.get(signal.name, signal.default)
         if isinstance(value, Schedule):
@@ -225,6 +241,8 @@ def prepare_run(
             bin_of_tick = np.floor(tick_starts / value.bin_min + 1e-9).astype(np.int64)
             series[i] = noise[bin_of_tick]
         else:
+            if np.ndim(value) and n_patients > 1:
+                varying_inputs.add(i)
             values = _per_patient(value, n_patients, f"input {signal.name}")
             for v in values:
                 signal.check(v)
@@ -242,4 +260,6 @@ def prepare_run(
         constant_inputs=constant,
         series_inputs=series,
         seed=seed,
+        varying_parameters=frozenset(varying_parameters),
+        varying_inputs=frozenset(varying_inputs),
     )

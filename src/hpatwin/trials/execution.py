@@ -27,10 +27,13 @@ ValueError: --scheduler: '10.0.0.5' is not a scheduler address; use tcp://host:p
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol, TypeVar
+
+from hpatwin.engine.jax_engine import CPU_DEVICES_ENV
 
 LOCAL_KEYWORDS = ("in-process", "sync", "local", "local-threads")
 _NETWORK = re.compile(
@@ -208,11 +211,15 @@ def open_executor(
 
     if scheduler in ("local", "local-threads"):
         processes = scheduler == "local"
+        n_workers = workers or 2
+        # each worker process splits its batches over its share of the cores, no more
+        share = max(1, (os.cpu_count() or 1) // n_workers)
         cluster = distributed.LocalCluster(
-            n_workers=workers or 2,
+            n_workers=n_workers,
             threads_per_worker=1,
             processes=processes,
             dashboard_address=":0",
+            **({"env": {CPU_DEVICES_ENV: str(share)}} if processes else {}),
         )
         client = distributed.Client(cluster)
         kind = "processes" if processes else "threads"

@@ -1,0 +1,171 @@
+"""Trial-level benchmark: ``hpatwin trial`` end to end on the full model, wall time and peak memory.
+
+Each case runs the real command line in a child process (so its peak resident
+memory, workers included, is measured by the OS) on a generated spec: the twin,
+a seeded comorbid population, usual care vs EA 2/100 Hz twice weekly
+(``examples/plans/ea_2_100hz_low_back_12w.yaml``), PHQ-9 / pain / cortisol /
+RMSSD endpoints, hourly sampling, seeded ultradian pulses, dt = 5 min float32.
+
+Cases (``--cases``):
+
+* ``trial``: ``--patients`` (default 10,000) × ``--days`` (84) in-process — the batch is split
+  over the machine's CPU devices (one per core);
+* ``dask``: ``--dask-patients`` through a local Dask cluster of worker processes, with 1 and
+  with 2 workers (``--scheduler local --workers N``), chunk size ``--dask-chunk``, for
+  ``--dask-days`` days without warm-up (the scale-out test: throughput and bounded memory).
+
+Run::
+
+    .venv/bin/python benchmarks/bench_trial.py --json benchmarks/results/trial.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PLAN = ROOT / "examples" / "plans" / "ea_2_100hz_low_back_12w.yaml"
+
+
+def trial_spec(
+    patients: int, days: int, chunk: int, *, warmup: str, report: bool
+) -> dict[str, Any]:
+    """The benchmark trial as a spec mapping."""
+    visits = sorted({0, days // 3, 2 * days // 3, days})
+    return {
+        "name": f"bench-{patients}",
+        "model": "twin",
+        "seed": 11,
+        "population": {"size": patients, "phenotypes": {"comorbid": 1.0}},
+        "arms": ["usual_care", {"name": "ea_2_100hz", "plan": str(PLAN)}],
+        "control_arm": "usual_care",
+        "duration_days": days,
+        "visits_days": visits,
+        "endpoints": ["phq9_change", "pain_nrs_change", "cortisol_0800_change", "rmssd_change"],
+        "primary_endpoint": "phq9_change",
+        "chunk_size": chunk,
+        "simulation": {"time_step_min": 5, "output_every_min": 60, "warmup": warmup},
+        "statistics": {"bootstrap_samples": 500},
+        "output": {"traces_per_arm": 2, "report": report},
+    }
+
+
+def run_case(spec: dict[str, Any], extra: list[str]) -> dict[str, float]:
+    """Run ``hpatwin trial`` on ``spec`` in a child process; wall seconds and peak RSS (GiB)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        spec_path = Path(tmp) / "spec.yaml"
+        spec_path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+        code = (
+            "import resource, sys\n"
+            "from hpatwin.cli import main\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\nelse:\n    code = 0\n"
+            "own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+            "print(f'PEAK_RSS_KIB {own} {kids}', file=sys.stderr)\n"
+            "sys.exit(code)\n"
+        )
+        command = [
+            sys.executable,
+            "-c",
+            code,
+            "trial",
+            str(spec_path),
+            "--out",
+            f"{tmp}/out",
+            "--no-progress",
+            *extra,
+        ]
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        if done.returncode != 0:
+            raise RuntimeError(f"trial failed:\n{done.stdout}\n{done.stderr}")
+        own_kib, kids_kib = next(
+            map(int, line.split()[1:])
+            for line in done.stderr.splitlines()
+            if line.startswith("PEAK_RSS_KIB")
+        )
+        print(done.stdout.strip(), flush=True)
+        return {
+            "seconds": wall,
+            "peak_rss_gib_main": own_kib / 2**20,
+            "peak_rss_gib_largest_worker": kids_kib / 2**20,
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default="trial,dask")
+    parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--days", type=int, default=84)
+    parser.add_argument("--chunk", type=int, default=2_000)
+    parser.add_argument("--dask-patients", type=int, default=1_000_000)
+    parser.add_argument("--dask-days", type=int, default=1)
+    parser.add_argument("--dask-chunk", type=int, default=10_000)
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args()
+    cases = set(args.cases.split(","))
+    results: dict[str, Any] = {
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+        },
+        "rows": [],
+    }
+
+    def record(name: str, patients: int, days: int, measured: dict[str, float]) -> None:
+        rate = patients * days / measured["seconds"]
+        results["rows"].append(
+            {
+                "case": name,
+                "patients": patients,
+                "days": days,
+                "patient_days_per_s": rate,
+                **measured,
+            }
+        )
+        print(
+            f"{name:<58} {patients:>8} pts × {days} d {measured['seconds']:>8.1f} s "
+            f"{rate:>9.0f} pd/s  peak RSS main {measured['peak_rss_gib_main']:.2f} GiB, "
+            f"largest worker {measured['peak_rss_gib_largest_worker']:.2f} GiB",
+            flush=True,
+        )
+
+    if "trial" in cases:
+        spec = trial_spec(args.patients, args.days, args.chunk, warmup="auto", report=True)
+        record(
+            "hpatwin trial, in-process (warm-up + 12 weeks + report)",
+            args.patients,
+            args.days,
+            run_case(spec, []),
+        )
+    if "dask" in cases:
+        spec = trial_spec(
+            args.dask_patients, args.dask_days, args.dask_chunk, warmup="none", report=False
+        )
+        spec["output"]["traces_per_arm"] = 0
+        for workers in (1, 2):
+            record(
+                f"hpatwin trial --scheduler local --workers {workers} (no warm-up)",
+                args.dask_patients,
+                args.dask_days,
+                run_case(spec, ["--scheduler", "local", "--workers", str(workers)]),
+            )
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
