@@ -6,8 +6,11 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+from hpatwin.treatments import resolve_trial_plan
+from hpatwin.trials.arms import register_plan_resolver
 from hpatwin.trials.spec import TrialSpec, parse_spec
 from tests.trials.synthetic_model import REFERENCE
 
@@ -82,3 +85,10 @@ def write_spec(path: Path, base: dict[str, Any], **changes: Any) -> Path:
     data.update(changes)
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
+
+
+@pytest.fixture(autouse=True)
+def treatments_plan_resolver() -> None:
+    """Every test starts with the treatments package's plan resolver registered (tests that
+    need another resolver, or none, replace it themselves)."""
+    register_plan_resolver(resolve_trial_plan)

@@ -50,6 +50,8 @@ def test_mix_variability_and_covariates() -> None:
     pregnant = table[table["pregnant"]]
     assert len(pregnant) > 0
     assert (pregnant["sex"] == "female").all() and pregnant["age_years"].between(18, 45).all()
+    assert set(pregnant["pregnancy_trimester"]) == {1, 2, 3}
+    assert (table.loc[~table["pregnant"], "pregnancy_trimester"] == 0).all()
     assert table["comedication_ssri"].mean() == pytest.approx(0.25, abs=0.04)
     assert (
         table["n_comedications"]
@@ -94,3 +96,23 @@ def test_simple_randomisation() -> None:
     patients = pd.DataFrame({"patient_id": range(4000)})
     arms = allocate_arms(patients, [("a", 1), ("b", 3)], RandomisationSpec(method="simple"), seed=1)
     assert (arms == "b").mean() == pytest.approx(0.75, abs=0.03)
+
+
+def test_twin_gets_its_default_variability_keyed_by_patient() -> None:
+    spec = PopulationSpec(size=2000, phenotypes={"comorbid": 1.0}, seed=2)
+    table = generate_population(spec, "twin")
+    pd.testing.assert_frame_equal(
+        generate_population(PopulationSpec(size=5, phenotypes={"comorbid": 1.0}, seed=2), "twin"),
+        table.iloc[:5],
+    )
+    # the cohorts' spreads: lognormal σ 0.6 on tissue nociception, normal SD 1.0 on vulnerability
+    assert np.log(table["param:tissue_nociception"]).std() == pytest.approx(0.6, abs=0.05)
+    assert table["param:depression_vulnerability"].std() == pytest.approx(1.0, abs=0.08)
+    assert table["param:resting_rmssd_ms"].corr(table["age_years"]) < 0
+    # a spec's own variability replaces the defaults
+    own = generate_population(
+        PopulationSpec(size=50, phenotypes={"comorbid": 1.0}, variability={"wake_time_h": 0.05}),
+        "twin",
+    )
+    assert "param:resting_rmssd_ms" not in own and own["param:wake_time_h"].nunique() == 50
+    assert set(table["pregnancy_trimester"]) == {0}

@@ -85,8 +85,9 @@ def test_plan_arm_with_a_registered_resolver(tmp_path: Path) -> None:
 
     seen: list[int] = []
 
-    def resolver(path: Path, model: Any, patients: Any) -> Treatment:
+    def resolver(path: Path, model: Any, patients: Any, duration_days: int) -> Treatment:
         assert path.name == "relief.yaml" and model.name == "hpa_core"
+        assert duration_days == HPA_SPEC["duration_days"]
         seen.append(len(patients))
         half_life = 60.0 + patients["patient_id"].to_numpy(dtype=float)
         return Treatment(
@@ -182,12 +183,15 @@ def test_example_specs(tmp_path: Path) -> None:
     today = load_trial_spec(EXAMPLES / "stress_reduction_hpa.yaml")
     prepared = prepare_trial(today)
     assert prepared.n_patients == today.population.size
-    future = load_trial_spec(EXAMPLES / "ea_comorbid_full_model.yaml")
+    for name in ("ea_comorbid_full_model.yaml", "snri_ea_cbt_twin.yaml"):
+        spec = load_trial_spec(EXAMPLES / name)
+        twin = prepare_trial(spec)
+        assert twin.model.name == "twin" and twin.n_patients == spec.population.size
+        plans = [arm.plan for arm in twin.arms.values() if arm.plan is not None]
+        assert plans and all(Path(plan).is_file() for plan in plans)
     clear_plan_resolver()
-    with pytest.raises(TrialSpecError) as caught:
-        prepare_trial(future)
-    # today the full model does not exist; once it does, the plans still need a resolver
-    assert "model" in str(caught.value) or "plan resolver" in str(caught.value)
+    with pytest.raises(TrialSpecError, match="no plan resolver is registered"):
+        prepare_trial(load_trial_spec(EXAMPLES / "ea_comorbid_full_model.yaml"))
 
 
 def test_model_level_checks_before_work(tmp_path: Path) -> None:

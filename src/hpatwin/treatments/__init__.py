@@ -7,6 +7,8 @@
   dry needling, drugs, CBT).
 - :func:`compile_plan` → :class:`CompiledPlan` — piecewise-constant inputs
   (:data:`TREATMENT_INPUTS`) and per-patient parameters.
+- :func:`resolve_trial_plan` — the plan resolver of in-silico trials (``plan:`` arms); importing
+  this package registers it with :func:`hpatwin.trials.register_plan_resolver`.
 
 Example
 -------
@@ -50,6 +52,7 @@ from hpatwin.treatments.points import (
     UnknownPointError,
     load_point_catalogue,
 )
+from hpatwin.treatments.trial_resolver import patient_factors, resolve_trial_plan
 
 __all__ = [
     "DRUG_KEYS",
@@ -77,5 +80,7 @@ __all__ = [
     "load_plan",
     "load_point_catalogue",
     "low_frequency_share",
+    "patient_factors",
     "resolve_drug",
+    "resolve_trial_plan",
 ]

@@ -5,7 +5,8 @@ time, one schedule shared by the arm) and **parameter overrides** (constant
 over the run, possibly per patient, e.g. exposure changed by hepatic
 impairment). Raw arms give both in the spec; ``plan:`` arms hand a plan file
 to the registered :data:`PlanResolver` (``hpatwin.treatments`` registers one
-when it is installed), which returns a :class:`Treatment`.
+on import: :func:`hpatwin.treatments.trial_resolver.resolve_trial_plan`), which
+compiles it over the trial's duration and returns a :class:`Treatment`.
 
 Plans are resolved once, in the process that runs :func:`hpatwin.trials.run_trial`;
 only plain data (schedules and numbers) travel to Dask workers, so workers
@@ -61,9 +62,11 @@ class Treatment:
     parameters: Mapping[str, float | NDArray[np.float64]] = field(default_factory=dict)
 
 
-PlanResolver = Callable[[Path, OdeModel, pd.DataFrame], Treatment]
-"""``resolver(plan_path, model, patients) -> Treatment``; ``patients`` are the arm's rows
-(population table: id, phenotype, covariates, parameters)."""
+PlanResolver = Callable[[Path, OdeModel, pd.DataFrame, int], Treatment]
+"""``resolver(plan_path, model, patients, duration_days) -> Treatment``; ``patients`` are the
+arm's rows (population table: id, phenotype, covariates, parameters), ``duration_days`` the
+trial's length (the horizon to compile the plan over). A resolver raises ``ValueError`` (one
+problem per line) for a plan it cannot use."""
 
 _RESOLVERS: list[PlanResolver] = []
 
@@ -73,7 +76,7 @@ def register_plan_resolver(resolver: PlanResolver) -> None:
 
     Example
     -------
-    >>> register_plan_resolver(lambda path, model, patients: Treatment())
+    >>> register_plan_resolver(lambda path, model, patients, days: Treatment())
     >>> get_plan_resolver() is not None
     True
     >>> clear_plan_resolver()
@@ -98,7 +101,7 @@ def get_plan_resolver() -> PlanResolver | None:
 
     Example
     -------
-    >>> register_plan_resolver(lambda path, model, patients: Treatment())
+    >>> register_plan_resolver(lambda path, model, patients, days: Treatment())
     >>> callable(get_plan_resolver())
     True
     >>> clear_plan_resolver()
@@ -256,9 +259,11 @@ def _plan_arm(
     if not plan.is_file():
         return empty, {}, [f"arms.{arm.name}.plan: plan file {plan} does not exist"]
     try:
-        treatment = resolver(plan, model, patients.reset_index(drop=True))
+        treatment = resolver(plan, model, patients.reset_index(drop=True), spec.duration_days)
     except (ValueError, OSError, KeyError) as err:
-        return empty, {}, [f"arms.{arm.name}.plan: {plan}: {err}"]
+        message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
+        lines = [line for line in str(message).splitlines() if line.strip()] or [repr(err)]
+        return empty, {}, [f"arms.{arm.name}.plan: {plan}: {line}" for line in lines]
     problems: list[str] = []
     inputs: dict[str, ResolvedInput] = {}
     for name, value in treatment.inputs.items():

@@ -37,6 +37,7 @@ import pyarrow as pa
 import xarray as xr
 from numpy.typing import NDArray
 
+from hpatwin.cohorts.calibration import COHORT_DT_MIN
 from hpatwin.engine.api import (
     DEFAULT_STEPS,
     PULSE_PARAMETERS,
@@ -63,6 +64,9 @@ from hpatwin.trials.spec import TrialSpec
 PULSE_INPUT = "ultradian_pulse"
 ENDPOINT_PREFIX = "endpoint:"
 DAILY_PREFIX = "daily:"
+#: trial integration steps (minutes) for models :data:`~hpatwin.engine.api.DEFAULT_STEPS` lacks:
+#: the twin runs at its cohort configuration's step (accuracy in docs/engine.md)
+TRIAL_TIME_STEPS: dict[str, float] = {"twin": COHORT_DT_MIN}
 _BUCKET_STEP = 16
 _MIN_WIDTH = 8
 
@@ -163,7 +167,8 @@ def uses_pulses(model: OdeModel, pulses: bool) -> bool:
 
 
 def time_step_min(spec: TrialSpec, model: OdeModel) -> float:
-    """Integration step: the spec's, else the engine default for the model.
+    """Integration step: the spec's, else the engine default for the model (the twin: 5 min,
+    its cohort step, :data:`TRIAL_TIME_STEPS`).
 
     Example
     -------
@@ -171,10 +176,14 @@ def time_step_min(spec: TrialSpec, model: OdeModel) -> float:
     >>> from hpatwin.trials.spec import _example_spec
     >>> time_step_min(_example_spec(), resolve_model("hpa_core"))
     1.0
+    >>> time_step_min(_example_spec(), resolve_model("twin"))
+    5.0
     """
     if spec.simulation.time_step_min is not None:
         return spec.simulation.time_step_min
-    return DEFAULT_STEPS.get(model.name, (1.0, 10.0))[0]
+    if model.name in DEFAULT_STEPS:
+        return DEFAULT_STEPS[model.name][0]
+    return TRIAL_TIME_STEPS.get(model.name, 1.0)
 
 
 @dataclass(frozen=True)

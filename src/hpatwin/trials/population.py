@@ -24,11 +24,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from hpatwin.cohorts.population import (
+    DEFAULT_VARIABILITY,
+    RMSSD_CHANGE_PER_DECADE,
+    Variability,
+)
 from hpatwin.model.definition import OdeModel
 from hpatwin.model.phenotypes import get_phenotype
 from hpatwin.trials.models import resolve_model
@@ -136,6 +142,58 @@ def _truncated_normal(
     return values
 
 
+def default_variability(model: OdeModel | str) -> dict[str, Variability]:
+    """Inter-individual variability used when a spec gives no ``variability``.
+
+    The twin gets its calibrated defaults
+    (:data:`hpatwin.cohorts.population.DEFAULT_VARIABILITY`: lognormal spreads multiply the
+    phenotype's value by ``exp(spread·Z)``, normal spreads add ``spread·Z``); other models none.
+
+    Example
+    -------
+    >>> sorted(default_variability("twin"))[:3]
+    ['circadian_amplitude_24h', 'cortisol_half_life_min', 'depression_vulnerability']
+    >>> default_variability("hpa_core")
+    {}
+    """
+    name = model if isinstance(model, str) else model.name
+    return dict(DEFAULT_VARIABILITY) if name == "twin" else {}
+
+
+def _draw_varied(
+    seed: int,
+    name: str,
+    ids: NDArray[np.int64],
+    nominal: NDArray[np.float64],
+    kind: Literal["mean_lognormal", "lognormal", "normal"],
+    spread: float,
+    lower: float,
+    upper: float,
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Draw each patient's value around ``nominal`` (Z standard normal, σ = ``spread``):
+    ``mean_lognormal`` ``nominal·exp(σZ − σ²/2)``, ``lognormal`` ``nominal·exp(σZ)``, ``normal``
+    ``nominal + σZ``; values outside ``[lower, upper]`` are redrawn. Returns the values and the
+    mask of patients still out of range after the last redraw."""
+    values = nominal.copy()
+    pending = np.ones(len(ids), dtype=bool)
+    for draw in range(_MAX_REDRAWS):
+        z = counter_normals(seed, f"parameter:{name}", ids[pending], draw)
+        centre = nominal[pending]
+        if kind == "normal":
+            candidate = centre + spread * z
+        elif kind == "lognormal":
+            candidate = centre * np.exp(spread * z)
+        else:
+            candidate = centre * np.exp(spread * z - 0.5 * spread**2)
+        ok = (candidate >= lower) & (candidate <= upper)
+        slots = np.flatnonzero(pending)
+        values[slots[ok]] = candidate[ok]
+        pending[slots[ok]] = False
+        if not pending.any():
+            break
+    return values, pending
+
+
 def generate_population(
     spec: PopulationSpec, model: OdeModel | str, *, seed: int | None = None
 ) -> pd.DataFrame:
@@ -143,6 +201,7 @@ def generate_population(
 
     Columns: ``patient_id``, ``phenotype``, ``age_years``, ``sex``
     (``female``/``male``), ``pregnant`` (women aged 18–45 only),
+    ``pregnancy_trimester`` (0, or 1–3 drawn uniformly for pregnant women),
     ``hepatic_impairment``, ``renal_impairment``, one boolean
     ``comedication_<name>`` per co-medication, ``n_comedications``, and
     ``param:<name>`` for every parameter a phenotype sets or ``variability``
@@ -151,7 +210,10 @@ def generate_population(
     A varied parameter is ``nominal × exp(σ·Z − σ²/2)`` with
     ``σ² = ln(1 + CV²)`` (lognormal with mean ``nominal`` and the given CV),
     where ``nominal`` is the phenotype's value; draws outside the parameter's
-    allowed range are redrawn. ``seed`` defaults to ``spec.seed``, else 0.
+    allowed range are redrawn. A spec without ``variability`` gets the model's
+    :func:`default_variability` (the twin's calibrated spreads; values still out
+    of range after the redraws are clipped, and ``resting_rmssd_ms`` falls with
+    age as in :mod:`hpatwin.cohorts`). ``seed`` defaults to ``spec.seed``, else 0.
 
     Example
     -------
@@ -177,6 +239,7 @@ def generate_population(
                 f"{phenotype.model}, not {ode.name}"
             )
         phenotype_parameters[name] = dict(phenotype.parameters)
+    defaults = {} if spec.variability else default_variability(ode)
     for name in spec.variability:
         if name not in ode.parameter_names:
             problems.append(
@@ -206,6 +269,11 @@ def generate_population(
         "age_years": ages,
         "sex": np.where(female, "female", "male"),
         "pregnant": pregnant,
+        "pregnancy_trimester": np.where(
+            pregnant,
+            1 + np.floor(3 * counter_uniforms(seed, "pregnancy-trimester", ids)).astype(np.int64),
+            0,
+        ),
         "hepatic_impairment": _categorical(
             seed, "hepatic", ids, {str(k): v for k, v in factors.hepatic_impairment.items()}
         ).astype(str),
@@ -223,6 +291,7 @@ def generate_population(
     varied = sorted(
         {name for values in phenotype_parameters.values() for name in values}
         | set(spec.variability)
+        | set(defaults)
     )
     for name in varied:
         parameter = ode.parameter(name)
@@ -230,26 +299,48 @@ def generate_population(
             [phenotype_parameters[str(p)].get(name, parameter.value) for p in phenotypes],
             dtype=np.float64,
         )
-        cv = spec.variability.get(name, 0.0)
         values = nominal.copy()
+        cv = spec.variability.get(name, 0.0)
         if cv > 0:
             sigma = float(np.sqrt(np.log1p(cv**2)))
-            pending = np.ones(spec.size, dtype=bool)
-            for draw in range(_MAX_REDRAWS):
-                z = counter_normals(seed, f"parameter:{name}", ids[pending], draw)
-                candidate = nominal[pending] * np.exp(sigma * z - 0.5 * sigma**2)
-                ok = (candidate >= parameter.lower) & (candidate <= parameter.upper)
-                slots = np.flatnonzero(pending)
-                values[slots[ok]] = candidate[ok]
-                pending[slots[ok]] = False
-                if not pending.any():
-                    break
+            values, pending = _draw_varied(
+                seed,
+                name,
+                ids,
+                nominal,
+                "mean_lognormal",
+                sigma,
+                parameter.lower,
+                parameter.upper,
+            )
             if pending.any():
                 raise TrialSpecError(
                     [
                         f"population.variability.{name}: CV {cv:g} keeps drawing values outside "
                         f"the allowed range {parameter.range_text()}; lower the CV"
                     ]
+                )
+        elif name in defaults and defaults[name].spread > 0:
+            variability = defaults[name]
+            kind: Literal["lognormal", "normal"] = (
+                "lognormal" if variability.kind == "lognormal" else "normal"
+            )
+            values, _ = _draw_varied(
+                seed,
+                name,
+                ids,
+                nominal,
+                kind,
+                variability.spread,
+                parameter.lower,
+                parameter.upper,
+            )
+            values = np.clip(values, parameter.lower, parameter.upper)
+            if name == "resting_rmssd_ms":
+                values = np.clip(
+                    values * (1 + RMSSD_CHANGE_PER_DECADE * (ages - 40) / 10),
+                    parameter.lower,
+                    parameter.upper,
                 )
         table[PARAMETER_PREFIX + name] = values
     return pd.DataFrame(table)
