@@ -9,11 +9,16 @@ Determinism: every random number a patient sees is keyed by its patient id —
 population draws (:mod:`hpatwin.trials.population`) and ultradian pulses
 (:class:`IdKeyedPulseTrain`, the same streams ``simulate(patient_offset=id)``
 gives) — and the fixed-step engine computes each patient column
-independently. Groups are padded (repeating the last patient, whose copies
-are dropped) to widths that are multiples of 8 (:func:`padded_size`), so every
-column runs through the same vectorised code and the JIT compiles a handful
-of shapes instead of one per group size. Hence a patient's results do not depend on the chunk size, on which
-chunk or worker ran it, or on its neighbours.
+independently. Groups are cut into blocks of one trial-wide width
+(:func:`block_width`, a multiple of 8; the last block padded by repeating its
+last patient, whose copies are dropped), every block of the trial runs the
+same compiled program (the same recorded readouts; traced patients get a
+second, separate run), so a patient's results do not depend on the chunk
+size, on which chunk, worker or CPU device ran it, or on its neighbours.
+
+Speed: at steps of 5 min or more the run is float32 (:func:`precision`), the
+untreated warm-up uses a 10-min step (:func:`warmup_step_min`) and only the
+readouts the endpoints need are recorded, inside the engine.
 
 Example
 -------
@@ -69,6 +74,11 @@ DAILY_PREFIX = "daily:"
 TRIAL_TIME_STEPS: dict[str, float] = {"twin": COHORT_DT_MIN}
 _BUCKET_STEP = 16
 _MIN_WIDTH = 8
+#: Widest engine block (patients): wide enough to fill the SIMD lanes of every CPU device,
+#: small enough that a block's hourly readouts stay in tens of MB.
+MAX_BLOCK_WIDTH = 1024
+#: Warm-up step (min) in the cohort configuration; see :func:`warmup_step_min`.
+COHORT_WARMUP_DT_MIN = 10.0
 
 
 def padded_size(n: int) -> int:
@@ -184,6 +194,62 @@ def time_step_min(spec: TrialSpec, model: OdeModel) -> float:
     if model.name in DEFAULT_STEPS:
         return DEFAULT_STEPS[model.name][0]
     return TRIAL_TIME_STEPS.get(model.name, 1.0)
+
+
+def block_width(spec: TrialSpec) -> int:
+    """Patients per engine call: every block of a trial has this one width.
+
+    Groups are cut into blocks of this width and the last block is padded, so
+    the engine compiles one shape per treatment layout (not one per group
+    size) and every patient column runs through the same code whatever the
+    chunking. It depends on the spec only: :data:`MAX_BLOCK_WIDTH`, or less for
+    small trials (the padded size of an arm's expected share).
+
+    Example
+    -------
+    >>> from hpatwin.trials.spec import _example_spec
+    >>> block_width(_example_spec())  # 4 patients in 2 arms: the narrowest block
+    8
+    """
+    if spec.simulation.block_width is not None:
+        return padded_size(spec.simulation.block_width)
+    share = -(-spec.population.size // max(1, len(spec.arms)))
+    return min(MAX_BLOCK_WIDTH, padded_size(share))
+
+
+def precision(spec: TrialSpec, model: OdeModel) -> str:
+    """Floating-point type of the run: the spec's, else float32 at the cohort step (≥ 5 min).
+
+    Example
+    -------
+    >>> from hpatwin.trials.models import resolve_model
+    >>> from hpatwin.trials.spec import _example_spec
+    >>> precision(_example_spec(), resolve_model("twin"))
+    'float32'
+    """
+    if spec.simulation.precision != "auto":
+        return spec.simulation.precision
+    return "float32" if time_step_min(spec, model) >= COHORT_DT_MIN else "float64"
+
+
+def warmup_step_min(dt: float, dtype: str) -> float:
+    """Warm-up step: the run's, or :data:`COHORT_WARMUP_DT_MIN` in the cohort configuration.
+
+    The warm-up has no ultradian pulses, and its deterministic rhythm is resolved at
+    10 min (docs/engine.md gives the accuracy); steps of 20 min are unstable.
+
+    Example
+    -------
+    >>> warmup_step_min(5.0, "float32"), warmup_step_min(1.0, "float64")
+    (10.0, 1.0)
+    """
+    if dtype == "float32" and dt >= COHORT_DT_MIN:
+        return max(dt, COHORT_WARMUP_DT_MIN)
+    return dt
+
+
+def _blocks(rows: NDArray[np.int64], width: int) -> list[NDArray[np.int64]]:
+    return [rows[i : i + width] for i in range(0, len(rows), width)]
 
 
 @dataclass(frozen=True)
@@ -306,18 +372,23 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
     initial: dict[str, NDArray[np.float64]] = {
         state.name: np.full(n, state.initial) for state in model.states
     }
+    width = block_width(spec)
+    dtype = precision(spec, model)
     if uses_steady_state(model, spec.simulation.warmup):
-        size = padded_size(n)
         tick = time.perf_counter()
-        steady = steady_state(
-            model,
-            {name: _pad(values, size) for name, values in base_parameters.items()},
-            {name: _pad(values, size) for name, values in phenotype_inputs.items()},
-            n_patients=size,
-            dt=dt,
-        )
+        parts = []
+        for block in _blocks(np.arange(n), width):
+            steady = steady_state(
+                model,
+                {name: _pad(values[block], width) for name, values in base_parameters.items()},
+                {name: _pad(values[block], width) for name, values in phenotype_inputs.items()},
+                n_patients=width,
+                dt=warmup_step_min(dt, dtype),
+                dtype=dtype,
+            )
+            parts.append({name: np.asarray(v)[: len(block)] for name, v in steady.items()})
         engine_s += time.perf_counter() - tick
-        initial = {name: np.asarray(values)[:n] for name, values in steady.items()}
+        initial = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
 
     arm_of = patients["arm"].to_numpy(dtype=object)
     groups: dict[tuple[str, tuple[float, ...]], list[int]] = {}
@@ -336,22 +407,27 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
     trace_set = set(task.trace_ids)
     trace_variables = list(spec.output.trace_variables or model.readout_names)
 
-    for (arm_name, _), rows_list in sorted(groups.items(), key=lambda item: item[1][0]):
+    blocks = [
+        (arm_name, block)
+        for (arm_name, _), rows_list in sorted(groups.items(), key=lambda item: item[1][0])
+        for block in _blocks(np.asarray(rows_list, dtype=np.int64), width)
+    ]
+
+    def run_block(arm_name: str, rows: NDArray[np.int64], variables: list[str]) -> xr.Dataset:
         arm = task.arms[arm_name]
-        rows = np.asarray(rows_list, dtype=np.int64)
-        size = padded_size(len(rows))
+        size = width
         parameters: dict[str, Any] = {
             name: _pad(values[rows], size) for name, values in base_parameters.items()
         }
         for name, value in arm.parameters.items():
             parameters[name] = value
         for name, values in treatment_parameters.items():
-            chosen = values[rows]
-            if np.isfinite(chosen).any():
-                default = parameters.get(name, model.parameter(name).value)
-                fallback = np.broadcast_to(np.asarray(default, dtype=np.float64), (size,))
-                merged = np.where(np.isfinite(_pad(chosen, size)), _pad(chosen, size), fallback)
-                parameters[name] = merged
+            # always an array (NaN → the arm's value), so every block of the trial runs the
+            # same compiled program whatever rows it holds
+            default = parameters.get(name, model.parameter(name).value)
+            fallback = np.broadcast_to(np.asarray(default, dtype=np.float64), (size,))
+            chosen = _pad(values[rows], size)
+            parameters[name] = np.where(np.isfinite(chosen), chosen, fallback)
         inputs: dict[str, InputValue] = {
             name: _pad(values[rows], size) for name, values in phenotype_inputs.items()
         }
@@ -365,8 +441,7 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
                 patient_ids=tuple(int(i) for i in _pad(ids[rows], size)),
             )
         state = {name: _pad(values[rows], size) for name, values in initial.items()}
-        tick = time.perf_counter()
-        dataset = simulate(
+        return simulate(
             model,
             days=n_days,
             parameters=parameters,
@@ -377,7 +452,14 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
             output_every=output_every,
             seed=simulation_seed,
             pulses=False,
+            dtype=dtype,
+            variables=variables,
         )
+
+    recorded = list(dict.fromkeys(roles.values()))
+    for arm_name, rows in blocks:
+        tick = time.perf_counter()
+        dataset = run_block(arm_name, rows, recorded)
         engine_s += time.perf_counter() - tick
         real = slice(0, len(rows))
         readout_arrays = {
@@ -393,13 +475,17 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
         )
         for measure, array in group_daily.items():
             daily[measure][:, rows] = array
-        wanted = [k for k, row in enumerate(rows) if int(ids[row]) in trace_set]
-        if wanted:
-            part = dataset[trace_variables].isel(patient=wanted)
+        traced = rows[[int(ids[row]) in trace_set for row in rows]]
+        if len(traced):
+            # traces come from their own run: recording more variables changes the compiled
+            # program, and endpoints must not depend on which block held a traced patient
+            tick = time.perf_counter()
+            part = run_block(arm_name, traced, trace_variables).isel(patient=slice(0, len(traced)))
+            engine_s += time.perf_counter() - tick
             part = part.assign_coords(
-                patient=("patient", ids[rows[wanted]]),
-                arm=("patient", np.array([arm_name] * len(wanted), dtype=str)),
-                phenotype=("patient", phenotypes[rows[wanted]].astype(str)),
+                patient=("patient", ids[traced]),
+                arm=("patient", np.array([arm_name] * len(traced), dtype=str)),
+                phenotype=("patient", phenotypes[traced].astype(str)),
             )
             trace_parts.append(part)
 

@@ -450,7 +450,10 @@ class SimulationSpec(_Strict):
     untreated steady state (:func:`hpatwin.engine.steady_state`) and other
     models from their default initial state; ``steady_state`` and ``none``
     force either. ``pulses``: seeded ultradian pulses keyed by patient id
-    (models with an ``ultradian_pulse`` input).
+    (models with an ``ultradian_pulse`` input). ``precision``: ``auto`` runs
+    float32 at steps of 5 min or more (the cohort configuration) and float64
+    otherwise. ``block_width``: patients per engine call (default: see
+    :func:`hpatwin.trials.chunk.block_width`).
 
     Example
     -------
@@ -463,6 +466,8 @@ class SimulationSpec(_Strict):
     pulses: bool = True
     warmup: Literal["auto", "steady_state", "none"] = "auto"
     seed: int | None = None
+    precision: Literal["auto", "float32", "float64"] = "auto"
+    block_width: int | None = Field(None, ge=1, le=65_536)
 
 
 class StatisticsSpec(_Strict):
