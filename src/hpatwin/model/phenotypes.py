@@ -148,3 +148,19 @@ for _name, _params, _description, _source in (
                 parameters={**_params, **_extra},
             )
         )
+register(
+    Phenotype(
+        "comorbid_moderate",
+        "twin",
+        "chronic pain with depression of milder vulnerability (trial-like population)",
+        "source article: 40-60 % of chronic pain patients meet MDD criteria",
+        Evidence.ASSUMPTION,
+        rationale="moderate baseline severity as in primary-care trial populations: the chronic-"
+        "pain generator of 'chronic_pain' with depression vulnerability 0.5 instead of the 2.2 "
+        "of 'comorbid' (steady state very severe: PHQ-9 ≈ 26, NRS ≈ 8). Enrolled on PHQ-9 ≥ 10 and "
+        "NRS ≥ 4 with DEFAULT_VARIABILITY, the median is still PHQ-9 ≈ 22, NRS ≈ 8: the mood "
+        "balance is bistable, so depressed patients settle near the severe branch "
+        "(docs/treatments.md)",
+        parameters={**_CHRONIC_PAIN, "depression_vulnerability": 0.5},
+    )
+)
