@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -267,13 +268,12 @@ def _integrate(
     patient_series_set = set(patient_series)
     devices = jax.devices("cpu")[: _devices_for(n)]
     share = n // len(devices)
-    pending = []
-    # one equal share per device, dispatched asynchronously so the devices (cores) run
-    # together; each share runs the same program a single device would, column for column
-    for k, device in enumerate(devices):
+
+    def run_share(k: int) -> NDArray[np.float64]:
+        device = devices[k]
         part = slice(k * share, (k + 1) * share) if len(devices) > 1 else slice(None)
 
-        def put(array: Any, device: Any = device) -> Any:
+        def put(array: Any) -> Any:
             return jax.device_put(cast(array), device)
 
         y0, p_varying, u_varying = (put(a[:, part]) for a in per_patient)
@@ -285,20 +285,25 @@ def _integrate(
             put(a[..., part]) if i in patient_series_set else put(a)
             for i, a in zip(series_u or (None,), final_series, strict=True)
         )
-        pending.append(
-            integrate(
-                y0,
-                put(shared[0]),
-                p_varying,
-                put(shared[1]),
-                u_varying,
-                part_series,
-                part_final,
-                put(run.dt),
-            )
+        ys = integrate(
+            y0,
+            put(shared[0]),
+            p_varying,
+            put(shared[1]),
+            u_varying,
+            part_series,
+            part_final,
+            put(run.dt),
         )
-    # a writable float64 copy
-    return np.concatenate([np.asarray(ys, dtype=np.float64) for ys in pending], axis=-1)
+        return np.array(ys, dtype=np.float64)  # a writable float64 copy
+
+    if len(devices) == 1:
+        return run_share(0)
+    # one equal share per device, each from its own thread so that the per-device compiles
+    # and the runs overlap; each share runs the program a single device would, column for column
+    with ThreadPoolExecutor(max_workers=len(devices)) as pool:
+        parts = list(pool.map(run_share, range(len(devices))))
+    return np.concatenate(parts, axis=-1)
 
 
 def run_jax(run: PreparedRun, dtype: str = "float64") -> NDArray[np.float64]:

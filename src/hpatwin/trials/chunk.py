@@ -76,7 +76,7 @@ _BUCKET_STEP = 16
 _MIN_WIDTH = 8
 #: Widest engine block (patients): wide enough to fill the SIMD lanes of every CPU device,
 #: small enough that a block's hourly readouts stay in tens of MB.
-MAX_BLOCK_WIDTH = 1024
+MAX_BLOCK_WIDTH = 2048
 #: Warm-up step (min) in the cohort configuration; see :func:`warmup_step_min`.
 COHORT_WARMUP_DT_MIN = 10.0
 
@@ -203,7 +203,9 @@ def block_width(spec: TrialSpec) -> int:
     the engine compiles one shape per treatment layout (not one per group
     size) and every patient column runs through the same code whatever the
     chunking. It depends on the spec only: :data:`MAX_BLOCK_WIDTH`, or less for
-    small trials (the padded size of an arm's expected share).
+    small trials and chunks (an arm's expected share of a chunk plus 10 % slack for
+    randomisation imbalance). Any width gives bit-identical results (columns are
+    independent and widths are multiples of 8), so the chunk size may set it.
 
     Example
     -------
@@ -213,7 +215,8 @@ def block_width(spec: TrialSpec) -> int:
     """
     if spec.simulation.block_width is not None:
         return padded_size(spec.simulation.block_width)
-    share = -(-spec.population.size // max(1, len(spec.arms)))
+    patients = min(spec.population.size, spec.chunk_size)
+    share = -(-patients * 11 // (10 * max(1, len(spec.arms))))
     return min(MAX_BLOCK_WIDTH, padded_size(share))
 
 
