@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -58,6 +59,21 @@ class Schedule:
             else:
                 break
         return value
+
+    def values_at(
+        self, times: NDArray[np.floating[Any]], default: float = 0.0
+    ) -> NDArray[np.float64]:
+        """The values in effect at each of ``times`` (vectorised :meth:`value_at`).
+
+        Example
+        -------
+        >>> import numpy as np
+        >>> Schedule.of([(10.0, 2.0), (20.0, 3.0)]).values_at(np.array([0.0, 10.0, 25.0]), 1.0)
+        array([1., 2., 3.])
+        """
+        change_times = np.array([t for t, _ in self.changes], dtype=np.float64)
+        values = np.array([default, *(v for _, v in self.changes)], dtype=np.float64)
+        return values[np.searchsorted(change_times, np.asarray(times, dtype=np.float64), "right")]
 
     def change_times(self) -> list[float]:
         """Times at which the value changes."""

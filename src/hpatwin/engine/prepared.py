@@ -234,7 +234,7 @@ def prepare_run(
         if isinstance(value, Schedule):
             for _, v in value.changes:
                 signal.check(v)
-            series[i] = np.array([[value.value_at(t, signal.default)] for t in tick_starts])
+            series[i] = value.values_at(tick_starts, signal.default)[:, None]
         elif isinstance(value, LognormalPulses | PulseTrain):
             n_bins = math.ceil(duration / value.bin_min)
             noise = value.sample(indices, n_bins)
