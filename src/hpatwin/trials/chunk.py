@@ -438,9 +438,10 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
         for block in _blocks(np.asarray(rows_list, dtype=np.int64), width)
     ]
 
-    def run_block(arm_name: str, rows: NDArray[np.int64], variables: list[str]) -> xr.Dataset:
+    def run_block(
+        arm_name: str, rows: NDArray[np.int64], variables: list[str], size: int = width
+    ) -> xr.Dataset:
         arm = task.arms[arm_name]
-        size = width
         parameters: dict[str, Any] = {
             name: _pad(values[rows], size) for name, values in base_parameters.items()
         }
@@ -505,7 +506,10 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
             # traces come from their own run: recording more variables changes the compiled
             # program, and endpoints must not depend on which block held a traced patient
             tick = time.perf_counter()
-            part = run_block(arm_name, traced, trace_variables).isel(patient=slice(0, len(traced)))
+            # (narrow: a few patients; columns are independent of the batch width)
+            part = run_block(arm_name, traced, trace_variables, padded_size(len(traced))).isel(
+                patient=slice(0, len(traced))
+            )
             engine_s += time.perf_counter() - tick
             part = part.assign_coords(
                 patient=("patient", ids[traced]),
