@@ -43,6 +43,8 @@ HPA_STATES = ("crh", "acth", "cortisol", "pituitary_mass", "adrenal_mass", "gr_s
 WARMUP_ACCELERATION = 10.0
 WARMUP_FAST_DAYS = 60.0
 WARMUP_SETTLE_DAYS = 20.0
+#: The warm-up runs in windows of this many days (phase lengths are multiples of it).
+WARMUP_WINDOW_DAYS = 5.0
 
 
 def run_prepared(
@@ -338,30 +340,33 @@ def steady_state(
         **{k: v for k, v in WARMUP_EXCLUDED_VALUES.items() if k in model.parameter_names},
     }
     warm_dt = max(dt, 2.0)
-    fast = prepare_run(
-        model,
-        fast_days * 1440,
-        parameters=parameters,
-        inputs=constant_inputs,
-        n_patients=n_patients,
-        dt=warm_dt,
-        output_every=1440.0 * fast_days,
-    )
-    for index, parameter in enumerate(model.parameters):
-        if parameter.name.endswith(("_time_constant_days", "_turnover_days")):
-            fast.parameters[index] /= WARMUP_ACCELERATION
-    state = run_jax(fast, dtype)[-1]
-    settle = prepare_run(
-        model,
-        settle_days * 1440,
-        parameters=parameters,
-        inputs=constant_inputs,
-        n_patients=n_patients,
-        dt=warm_dt,
-        output_every=1440.0 * settle_days,
-        initial_state={n: state[i] for i, n in enumerate(model.state_names)},
-    )
-    final = run_jax(settle, dtype)[-1]
+    for name, days in (("fast_days", fast_days), ("settle_days", settle_days)):
+        windows = days / WARMUP_WINDOW_DAYS
+        if not (windows >= 1 and abs(windows - round(windows)) < 1e-9):
+            raise ValueError(
+                f"{name}: {days:g} must be a positive multiple of {WARMUP_WINDOW_DAYS:g} days"
+            )
+    # both phases run in windows of the same length, so they share one compiled program
+    # (only parameter values differ); whole days keep the circadian phase
+    state: dict[str, Any] = {}
+    for accelerated, days in ((True, fast_days), (False, settle_days)):
+        for _ in range(round(days / WARMUP_WINDOW_DAYS)):
+            window = prepare_run(
+                model,
+                WARMUP_WINDOW_DAYS * 1440,
+                parameters=parameters,
+                inputs=constant_inputs,
+                n_patients=n_patients,
+                dt=warm_dt,
+                output_every=1440.0 * WARMUP_WINDOW_DAYS,
+                initial_state=state,
+            )
+            if accelerated:
+                for index, parameter in enumerate(model.parameters):
+                    if parameter.name.endswith(("_time_constant_days", "_turnover_days")):
+                        window.parameters[index] /= WARMUP_ACCELERATION
+            final = run_jax(window, dtype)[-1]
+            state = {n: final[i] for i, n in enumerate(model.state_names)}
     transient = {"dex_gut_mg", "dex_plasma_ng_ml", "crh_exogenous"}
     return {n: final[i] for i, n in enumerate(model.state_names) if n not in transient}
 
