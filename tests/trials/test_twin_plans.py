@@ -120,6 +120,24 @@ def test_twin_trial_is_the_same_for_any_chunk_size(
     pd.testing.assert_frame_equal(_patients(small), _patients(twin_reference), check_exact=True)
 
 
+def test_twin_trial_with_multirate_slow_step_stays_close(
+    twin_reference: TrialResult, tmp_path: Path
+) -> None:
+    data = copy.deepcopy(TWIN_SPEC)
+    data["simulation"] = {"slow_step_min": 30}
+    fast = run_trial(make_spec(data), tmp_path / "multirate", progress=False)
+    multi, single = _patients(fast), _patients(twin_reference)
+    assert (multi["patient_id"] == single["patient_id"]).all()
+    for column, tolerance in (
+        ("endpoint:phq9_change", 0.1),
+        ("endpoint:pain_nrs_change", 0.05),
+        ("endpoint:cortisol_0800_change", 1.0),
+    ):
+        assert np.max(np.abs(multi[column] - single[column])) < tolerance, column
+    # the slow step was really used: the table differs in the last digits
+    assert not multi["endpoint:phq9_change"].equals(single["endpoint:phq9_change"])
+
+
 def _drug_patients() -> pd.DataFrame:
     hepatic = ["none", "moderate", "none", "mild", "none", "none", "none", "none"]
     renal = ["none", "none", "severe", "none", "none", "none", "none", "none"]

@@ -79,6 +79,7 @@ def simulate(
     dtype: str = "float64",
     patient_offset: int = 0,
     variables: Sequence[str] | None = None,
+    slow_dt: float | None = None,
 ) -> xr.Dataset:
     """Simulate one patient or a batch and return states and readouts with units.
 
@@ -114,6 +115,10 @@ def simulate(
     variables:
         Keep only these states and readouts (default: all). With the JAX engine the
         readouts are then computed inside the engine, so long cohort runs stay small.
+    slow_dt:
+        Multirate stepping (JAX engine): the model's slow states step every ``slow_dt``
+        minutes, an even multiple of ``dt`` dividing ``output_every`` (default: ``dt``,
+        one rate). The cohort configuration uses 30 min (docs/engine.md).
 
     Example
     -------
@@ -129,6 +134,8 @@ def simulate(
     output_every = default_output if output_every is None else output_every
     if start not in ("steady", "onset"):
         raise ValueError(f"start: {start!r} is not one of 'steady', 'onset'")
+    if slow_dt is not None and engine != "jax":
+        raise ValueError(f"slow_dt: multirate stepping needs engine='jax', not {engine!r}")
 
     params: dict[str, Any] = {}
     merged_inputs: dict[str, InputValue] = {}
@@ -164,7 +171,13 @@ def simulate(
             warm_params.update({k: v for k, v in ONSET_VALUES.items() if k in ode.parameter_names})
             warm_inputs.pop("stress_input", None)
         steady = steady_state(
-            ode, warm_params, warm_inputs, n_patients=n_patients, dt=dt, dtype=dtype
+            ode,
+            warm_params,
+            warm_inputs,
+            n_patients=n_patients,
+            dt=dt,
+            dtype=dtype,
+            slow_dt=slow_dt,
         )
         state = {**steady, **state}
 
@@ -179,6 +192,7 @@ def simulate(
         output_every=output_every,
         patient_offset=patient_offset,
         seed=seed,
+        slow_dt=slow_dt,
     )
     if variables is not None and engine == "jax":
         recorded = run_jax_recorded(run, list(variables), dtype)
@@ -313,6 +327,8 @@ def steady_state(
     dtype: str = "float64",
     fast_days: float = WARMUP_FAST_DAYS,
     settle_days: float = WARMUP_SETTLE_DAYS,
+    acceleration: float = WARMUP_ACCELERATION,
+    slow_dt: float | None = None,
 ) -> dict[str, NDArray[np.float64]]:
     """State at midnight on the deterministic steady rhythm for these parameters.
 
@@ -322,7 +338,8 @@ def steady_state(
     does not depend on them), then at true speed. Ultradian noise is off and inputs
     given as schedules are held at their value at time 0. The step is ``dt`` but at
     least 2 min; ``dtype="float32"`` is the cohort configuration.
-    ``fast_days``/``settle_days`` set the two phases. (Starting from a nearby guess
+    ``fast_days``/``settle_days`` set the two phases and ``acceleration`` the first one's
+    speed-up (≥ 1); ``slow_dt`` turns on multirate stepping (see :func:`simulate`). (Starting from a nearby guess
     does not shorten them: the layer can be bistable, and the untreated steady
     state is defined as the one reached from the healthy default.)
     """
@@ -339,6 +356,8 @@ def steady_state(
         **parameters,
         **{k: v for k, v in WARMUP_EXCLUDED_VALUES.items() if k in model.parameter_names},
     }
+    if not (math.isfinite(acceleration) and acceleration >= 1):
+        raise ValueError(f"acceleration: {acceleration!r} must be a finite number ≥ 1")
     warm_dt = max(dt, 2.0)
     for name, days in (("fast_days", fast_days), ("settle_days", settle_days)):
         windows = days / WARMUP_WINDOW_DAYS
@@ -360,11 +379,12 @@ def steady_state(
                 dt=warm_dt,
                 output_every=1440.0 * WARMUP_WINDOW_DAYS,
                 initial_state=state,
+                slow_dt=slow_dt,
             )
             if accelerated:
                 for index, parameter in enumerate(model.parameters):
                     if parameter.name.endswith(("_time_constant_days", "_turnover_days")):
-                        window.parameters[index] /= WARMUP_ACCELERATION
+                        window.parameters[index] /= acceleration
             final = run_jax(window, dtype)[-1]
             state = {n: final[i] for i, n in enumerate(model.state_names)}
     transient = {"dex_gut_mg", "dex_plasma_ng_ml", "crh_exogenous"}

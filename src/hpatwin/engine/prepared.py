@@ -42,6 +42,9 @@ class PreparedRun:
     #: the batch, which the JAX engine passes as scalars (less memory traffic per step)
     varying_parameters: frozenset[int] | None = None
     varying_inputs: frozenset[int] | None = None
+    #: integration steps per step of the model's slow states (1: one rate for all; see
+    #: :func:`prepare_run`'s ``slow_dt`` and docs/engine.md)
+    slow_steps: int = 1
 
     def parameter_varies(self, index: int) -> bool:
         """Whether parameter ``index`` was given per patient (``None``: assume all are)."""
@@ -121,10 +124,13 @@ def prepare_run(
     output_every: float = 10.0,
     patient_offset: int = 0,
     seed: int = 0,
+    slow_dt: float | None = None,
 ) -> PreparedRun:
     """Validate arguments and lay every input out on the tick grid.
 
     ``n_patients`` defaults to the length of any per-patient array given, else 1.
+    ``slow_dt`` (default: ``dt``) is the step of the model's slow states in the JAX
+    engine's multirate scheme: an even multiple of ``dt`` that divides ``output_every``.
     Errors name the offending field and its allowed range.
     """
     parameters = dict(parameters or {})
@@ -220,6 +226,16 @@ def prepare_run(
             f"duration: {duration:g} must be a whole multiple of output_every = {output_every:g}"
         )
     n_outputs = total_steps // output_steps
+    slow_steps = 1
+    if slow_dt is not None and not (math.isfinite(slow_dt) and slow_dt > 0):
+        raise ValueError(f"slow_dt: {slow_dt!r} must be positive")
+    if slow_dt is not None and not math.isclose(slow_dt, dt):
+        slow_steps = _steps(slow_dt, dt, "slow_dt")
+        if slow_steps % 2 or output_steps % slow_steps:
+            raise ValueError(
+                f"slow_dt: {slow_dt:g} must be an even multiple of dt = {dt:g} that divides "
+                f"output_every = {output_every:g}"
+            )
     ticks_per_output = output_steps // steps_per_tick
     n_ticks = n_outputs * ticks_per_output
     tick = dt * steps_per_tick
@@ -262,4 +278,5 @@ def prepare_run(
         seed=seed,
         varying_parameters=frozenset(varying_parameters),
         varying_inputs=frozenset(varying_inputs),
+        slow_steps=slow_steps,
     )

@@ -21,6 +21,7 @@ Example
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,12 +40,18 @@ ONE = sympy.Integer(1)
 
 @dataclass(frozen=True)
 class StateVariable:
-    """A dynamic state with unit, description and default initial value."""
+    """A dynamic state with unit, description and default initial value.
+
+    ``slow`` marks a state that changes over days (a ``*_time_constant_days`` or
+    ``*_turnover_days`` relaxation) and reads no input directly, so the JAX engine's
+    multirate step may advance it less often than the hormones (docs/engine.md).
+    """
 
     name: str
     unit: str
     description: str
     initial: float
+    slow: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,11 @@ class OdeModel:
         return tuple(s.name for s in self.states)
 
     @property
+    def slow_state_names(self) -> tuple[str, ...]:
+        """States declared slow (:meth:`ModelBuilder.mark_slow`), in integration order."""
+        return tuple(s.name for s in self.states if s.slow)
+
+    @property
     def parameter_names(self) -> tuple[str, ...]:
         """Parameter names in the order the compiled functions expect."""
         return tuple(p.name for p in self.parameters)
@@ -205,6 +217,16 @@ class OdeModel:
             if unknown:
                 raise ValueError(
                     f"model {self.name}: {owner} uses undefined symbols {sorted(unknown)}"
+                )
+        inputs = set(self.input_names)
+        for state in self.states:
+            # a slow state is advanced at the slow step from samples of the other states; an
+            # input read directly (a 30-min session pulse) could fall between the samples
+            driven = sorted({s.name for s in self.rates[state.name].free_symbols} & inputs)
+            if state.slow and driven:
+                raise ValueError(
+                    f"model {self.name}: slow state {state.name} reads input(s) "
+                    f"{', '.join(driven)} directly; only states without direct inputs may be slow"
                 )
 
     @cached_property
@@ -337,6 +359,25 @@ class ModelBuilder:
         """Declare a state and return its symbol."""
         self._states.append(StateVariable(name, unit, description, float(initial)))
         return sympy.Symbol(name, real=True)
+
+    def mark_slow(self, *states: sympy.Symbol) -> None:
+        """Declare already-declared states slow (see :class:`StateVariable`).
+
+        Example
+        -------
+        >>> b = ModelBuilder("m", "example", citation="none")
+        >>> x = b.state("x", "1", "a slow state", 0.0)
+        >>> b.mark_slow(x)
+        >>> b._states[0].slow
+        True
+        """
+        names = {state.name for state in states}
+        unknown = names - {s.name for s in self._states}
+        if unknown:
+            raise ValueError(f"mark_slow: unknown state(s) {sorted(unknown)}")
+        self._states = [
+            dataclasses.replace(s, slow=True) if s.name in names else s for s in self._states
+        ]
 
     def input(
         self,

@@ -559,6 +559,7 @@ def add_hpa_core(b: ModelBuilder, hooks: HpaHooks | None = None) -> HpaCore:
     grs = b.state(
         "gr_sensitivity", "1", "hippocampal/PFC/pituitary GR sensitivity (1 = healthy)", 0.97
     )
+    b.mark_slow(pit, adr, grs)  # turnover over weeks (docs/engine.md, multirate step)
     dex_gut = b.state("dex_gut_mg", "mg", "dexamethasone awaiting absorption", 0.0)
     dex = b.state("dex_plasma_ng_ml", "ng/mL", "plasma dexamethasone", 0.0)
     crh_exo = b.state("crh_exogenous", "1", "injected CRH (normalised)", 0.0)

@@ -203,6 +203,21 @@ def add_pain_depression_layer(
         "catastrophising", "1", "pain catastrophising / cognitive component (0 = none)", 0.0
     )
     depression = b.state("depression_severity", "1", "depression severity (0-1; PHQ-9 ≈ 27×)", 0.05)
+    # relax over days and read no input directly: the multirate step may advance them every
+    # 30-60 min (docs/engine.md); hormones, peptides, drugs and sympathetic tone stay fast
+    b.mark_slow(
+        serotonin,
+        noradrenaline,
+        bdnf,
+        neurogenesis,
+        volume,
+        microglia,
+        anandamide,
+        sensitisation,
+        sleep,
+        catastrophising,
+        depression,
+    )
 
     # --- monoamines: depleted by hypercortisolism and inflammation -------------------------
     tau_mono = par(

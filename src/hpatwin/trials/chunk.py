@@ -480,6 +480,7 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
             pulses=False,
             dtype=dtype,
             variables=variables,
+            slow_dt=spec.simulation.slow_step_min,
         )
 
     recorded = list(dict.fromkeys(roles.values()))

@@ -255,6 +255,7 @@ def _preflight(spec: TrialSpec, model: OdeModel, arms: dict[str, ResolvedArm]) -
                     n_patients=1,
                     dt=dt,
                     output_every=spec.simulation.output_every_min,
+                    slow_dt=spec.simulation.slow_step_min,
                 )
             except (ValueError, KeyError) as err:
                 message = err.args[0] if err.args else str(err)

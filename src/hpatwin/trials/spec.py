@@ -453,7 +453,9 @@ class SimulationSpec(_Strict):
     (models with an ``ultradian_pulse`` input). ``precision``: ``auto`` runs
     float32 at steps of 5 min or more (the cohort configuration) and float64
     otherwise. ``block_width``: patients per engine call (default: see
-    :func:`hpatwin.trials.chunk.block_width`).
+    :func:`hpatwin.trials.chunk.block_width`). ``slow_step_min``: opt-in multirate
+    stepping of the model's slow states during the treatment period (an even multiple
+    of the time step dividing ``output_every_min``; faster, less exact: docs/engine.md).
 
     Example
     -------
@@ -468,6 +470,7 @@ class SimulationSpec(_Strict):
     seed: int | None = None
     precision: Literal["auto", "float32", "float64"] = "auto"
     block_width: int | None = Field(None, ge=1, le=65_536)
+    slow_step_min: float | None = Field(None, gt=0, le=1440)
 
 
 class StatisticsSpec(_Strict):
