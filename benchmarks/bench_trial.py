@@ -10,6 +10,8 @@ Cases (``--cases``):
 
 * ``trial``: ``--patients`` (default 10,000) × ``--days`` (84) in-process — the batch is split
   over the machine's CPU devices (one per core);
+* ``multirate``: the same trial with ``simulation.slow_step_min`` = 30 and 60 (opt-in multirate
+  stepping of the slow states; accuracy in docs/engine.md), side by side with ``trial``;
 * ``dask``: ``--dask-patients`` through a local Dask cluster of worker processes, with 1 and
   with 2 workers (``--scheduler local --workers N``), chunk size ``--dask-chunk``, for
   ``--dask-days`` days without warm-up (the scale-out test: throughput and bounded memory).
@@ -151,6 +153,16 @@ def main() -> None:
             args.days,
             run_case(spec, []),
         )
+    if "multirate" in cases:
+        for slow_step in (30, 60):
+            spec = trial_spec(args.patients, args.days, args.chunk, warmup="auto", report=True)
+            spec["simulation"]["slow_step_min"] = slow_step
+            record(
+                f"hpatwin trial, in-process, slow_step_min {slow_step}",
+                args.patients,
+                args.days,
+                run_case(spec, []),
+            )
     if "dask" in cases:
         spec = trial_spec(
             args.dask_patients, args.dask_days, args.dask_chunk, warmup="none", report=False
