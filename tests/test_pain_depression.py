@@ -88,7 +88,7 @@ def test_comorbid_shows_acc_hyperactivity_and_dlpfc_hypoactivity() -> None:
         "twin", days=1, phenotype="healthy", pulses=False, dt=5.0, output_every=60.0
     ).isel(patient=0, time=-1)
     comorbid = hpatwin.simulate(
-        "twin", days=1, phenotype="comorbid", pulses=False, dt=5.0, output_every=60.0
+        "twin", days=1, phenotype="comorbid_moderate", pulses=False, dt=5.0, output_every=60.0
     ).isel(patient=0, time=-1)
     assert comorbid["acc_activity"] > 1.15 * healthy["acc_activity"]
     assert comorbid["dlpfc_activity"] < 0.9 * healthy["dlpfc_activity"]
@@ -148,3 +148,34 @@ def test_hypocortisolaemic_pain_phenotype_exists() -> None:
 def test_ablation_is_validated() -> None:
     with pytest.raises(ValueError, match=r"ablate: unknown pathway 'telepathy'.*psychological"):
         hpatwin.simulate("twin", days=1, ablate=["telepathy"])
+
+
+def test_enrolment_exacerbation_resolves_and_needling_relieves_expressed_mood() -> None:
+    # off by default: the untreated twin carries no exacerbation
+    states = {s.name: s.initial for s in hpatwin.get_model("twin").states}
+    assert states["symptom_exacerbation"] == 0.0
+    plan = {
+        "name": "sham",
+        "start_weekday": "mon",
+        "sham_schedules": [
+            {
+                "start_day": 0,
+                "weekdays": ["mon", "thu"],
+                "count": 4,
+                "start": "10:00",
+                "duration_min": 30,
+                "points": ["PC6"],
+                "method": "non_penetrating",
+            }
+        ],
+    }
+    common = dict(days=42, phenotype="comorbid_moderate", pulses=False, dt=5.0, output_every=1440.0)
+    ds = hpatwin.simulate(
+        "twin", initial_state={"symptom_exacerbation": np.array([0.0, 1.0])}, n_patients=2, **common
+    )
+    phq9 = ds["phq9_expected"].values
+    assert phq9[0, 1] > phq9[0, 0] + 1  # enrolled above the set point
+    assert abs(phq9[0, 0] - phq9[-1, 0]) < 0.2  # no exacerbation: stays near its steady state
+    assert phq9[-1, 1] - phq9[-1, 0] < 0.2 * (phq9[0, 1] - phq9[0, 0])  # resolves in weeks
+    sham = hpatwin.simulate("twin", plan=plan, **common)["phq9_expected"].values[:, 0]
+    assert sham[14] < phq9[14, 0] - 1  # expectancy relief within two weeks

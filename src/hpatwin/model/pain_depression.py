@@ -112,8 +112,13 @@ def add_pain_depression_layer(
     catastrophising_reduction: sympy.Expr = ZERO,
     drive_reduction: sympy.Expr = ZERO,
     sleep_boost: sympy.Expr = ZERO,
+    expressed_mood_relief: sympy.Expr = ZERO,
 ) -> PainDepressionLayer:
     """Declare the layer on ``b``; treatment effects enter through the keyword hooks.
+
+    ``expressed_mood_relief`` is the fraction of the expressed depression severity that
+    non-specific (expectancy, therapeutic-contact) effects remove; the slow core severity
+    is untouched by it.
 
     The HPA core's symbols are read by name (``cortisol``, ``cortisol_feedback``,
     ``stress_input``), so the layer can be declared before the core and hand it
@@ -202,7 +207,63 @@ def add_pain_depression_layer(
     catastrophising = b.state(
         "catastrophising", "1", "pain catastrophising / cognitive component (0 = none)", 0.0
     )
-    depression = b.state("depression_severity", "1", "depression severity (0-1; PHQ-9 ≈ 27×)", 0.05)
+    depression = b.state(
+        "depression_severity", "1", "core depression severity (0-1; slow CNS state)", 0.05
+    )
+    exacerbation = b.state(
+        "symptom_exacerbation",
+        "1",
+        "transient exacerbation above the personal set point (1 = its size at trial "
+        "enrolment, 0 = none)",
+        0.0,
+    )
+
+    # --- natural course: an exacerbation at enrolment that resolves by itself -------------
+    # Patients enrol while their symptoms are above their own set point (they seek care and
+    # pass the screening threshold at a bad time). The untreated twin has no exacerbation
+    # (steady state 0); trial enrolment sets the state to 1 (hpatwin.treatments.calibration)
+    # and it resolves in every arm: regression to the mean emerging from the dynamics.
+    tau_exacerbation = par(
+        "exacerbation_resolution_time_constant_days",
+        14.0,
+        "d",
+        "time constant with which an enrolment exacerbation resolves",
+        "assumption calibrated to the treatment time-course targets (docs/treatments.md): "
+        "the exacerbation is reactive distress on top of the slow core state and resolves "
+        "over the first weeks of a trial in every arm, including usual care",
+        lower=0.5,
+        upper=365,
+        source="hpatwin calibration (assumption)",
+    )
+    exacerbation_mood_share = par(
+        "exacerbation_mood_share",
+        0.6,
+        "1",
+        "share of the remaining healthy mood margin (1 − core severity) an exacerbation of "
+        "size 1 takes away from the expressed severity",
+        "assumption calibrated to the treatment time-course targets (docs/treatments.md); "
+        "the multiplicative form keeps the expressed severity ≤ 1, so patients near the "
+        "ceiling worsen least",
+        upper=1,
+        source="hpatwin calibration (assumption)",
+    )
+    exacerbation_nociception = par(
+        "exacerbation_nociception",
+        0.0,
+        "1",
+        "extra peripheral nociceptive input during an exacerbation of size 1 (pain flare)",
+        "assumption: the enrolment exacerbation is set on mood; a pain flare can be added "
+        "here (0 keeps the calibrated pain effect sizes)",
+        upper=50,
+        source="hpatwin calibration (assumption)",
+    )
+    b.rate(exacerbation, -exacerbation / (day * tau_exacerbation))
+    # the expressed (reported, acting) severity: core severity, worsened by the
+    # exacerbation, relieved by non-specific effects; it drives the PHQ-9 and every link
+    # out of mood, while the core state carries the slow CNS dynamics
+    mood = (1 - (1 - depression) * (1 - exacerbation_mood_share * exacerbation)) * (
+        1 - expressed_mood_relief
+    )
     # relax over days and read no input directly: the multirate step may advance them every
     # 30-60 min (docs/engine.md); hormones, peptides, drugs and sympathetic tone stay fast
     b.mark_slow(
@@ -217,6 +278,7 @@ def add_pain_depression_layer(
         sleep,
         catastrophising,
         depression,
+        exacerbation,
     )
 
     # --- monoamines: depleted by hypercortisolism and inflammation -------------------------
@@ -542,7 +604,10 @@ def add_pain_depression_layer(
         -elapsed / injury_heal
     )
     nociception = (
-        tissue_nociception + injury + k_tp_noc * trigger * pw["trigger_point_nociception"]
+        tissue_nociception
+        + injury
+        + exacerbation_nociception * exacerbation
+        + k_tp_noc * trigger * pw["trigger_point_nociception"]
     ) * (1 - nociception_reduction)
 
     mg_target = (
@@ -618,7 +683,7 @@ def add_pain_depression_layer(
         nociception
         * (1 + sensitisation)
         / inhibition
-        * (1 + (k_amp_d * depression + k_amp_c * catastrophising) * pw["mood_pain_amplification"])
+        * (1 + (k_amp_d * mood + k_amp_c * catastrophising) * pw["mood_pain_amplification"])
         * (1 - analgesic_relief)
     )
     excess_pain = smooth_positive(perceived - 1)
@@ -658,7 +723,7 @@ def add_pain_depression_layer(
     sym_target = (
         1
         + k_pain_sym * pain_level
-        + k_dep_sym * depression
+        + k_dep_sym * mood
         + k_stress_sym * smooth_positive(stress_input - 1)
     ) * (1 - sympathetic_reduction)
     b.rate(sympathetic, (sym_target - sympathetic) / tau_sym)
@@ -808,7 +873,7 @@ def add_pain_depression_layer(
         "Miller 2011) is the calibration target",
     )
     tonic_drive = (
-        k_pain_hpa * pain_level * pw["pain_stress"] + k_mood_hpa * depression * pw["mood_stress"]
+        k_pain_hpa * pain_level * pw["pain_stress"] + k_mood_hpa * mood * pw["mood_stress"]
     )
     drive_multiplier = 1 - drive_reduction
 
@@ -894,7 +959,14 @@ def add_pain_depression_layer(
     b.readout(
         "pain_nrs_expected", "0-10", "expected pain intensity on the 0-10 NRS", 10 * pain_level
     )
-    b.readout("phq9_expected", "0-27", "expected PHQ-9 total", 27 * depression)
+    b.readout("phq9_expected", "0-27", "expected PHQ-9 total", 27 * mood)
+    b.readout(
+        "depression_expressed",
+        "1",
+        "expressed depression severity (core severity with exacerbation and non-specific "
+        "relief; PHQ-9 = 27×)",
+        mood,
+    )
     b.readout("descending_inhibition", "1", "descending inhibitory tone (1 = healthy)", inhibition)
     b.readout("nociceptive_input", "1", "peripheral nociceptive input (1 = healthy)", nociception)
     b.readout("muscle_tone", "1", "baseline muscle tone (1 = healthy)", muscle_tone)
@@ -949,7 +1021,7 @@ def add_pain_depression_layer(
         "anterior cingulate activity",
         1
         + region("acc_pain", 0.6, "ACC rise at maximal pain") * pain_level
-        + region("acc_depression", 0.6, "ACC rise at maximal depression") * depression,
+        + region("acc_depression", 0.6, "ACC rise at maximal depression") * mood,
     )
     b.readout(
         "insula_activity",
@@ -965,7 +1037,7 @@ def add_pain_depression_layer(
         "1",
         "dorsolateral prefrontal activity",
         1
-        - region("dlpfc_depression", 0.5, "DLPFC fall at maximal depression") * depression
+        - region("dlpfc_depression", 0.5, "DLPFC fall at maximal depression") * mood
         - region("dlpfc_bdnf", 0.3, "DLPFC fall per unit BDNF loss") * smooth_positive(1 - bdnf),
     )
     b.readout(
@@ -975,7 +1047,7 @@ def add_pain_depression_layer(
         1
         + region("amygdala_catastrophising", 0.5, "amygdala rise per unit catastrophising")
         * catastrophising
-        + region("amygdala_depression", 0.4, "amygdala rise at maximal depression") * depression
+        + region("amygdala_depression", 0.4, "amygdala rise at maximal depression") * mood
         + region("amygdala_cortisol", 0.3, "amygdala rise per unit hypercortisolism") * hyper,
     )
     b.readout(
@@ -986,7 +1058,7 @@ def add_pain_depression_layer(
         * (
             1
             - region("connectivity_depression", 0.4, "connectivity loss at maximal depression")
-            * depression
+            * mood
         ),
     )
     b.component = previous
