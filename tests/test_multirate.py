@@ -158,5 +158,5 @@ def test_trial_with_a_bad_slow_step_fails_before_work(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("acceleration", [0.5, float("inf")])
 def test_warmup_acceleration_must_be_at_least_one(acceleration: float) -> None:
-    with pytest.raises(ValueError, match="acceleration: .* must be a finite number ≥ 1"):
+    with pytest.raises(ValueError, match=r"acceleration: .* must be a finite number ≥ 1"):
         steady_state(get_model("hpa_core"), {}, acceleration=acceleration)
