@@ -255,7 +255,10 @@ def prepare_run(
             n_bins = math.ceil(duration / value.bin_min)
             noise = value.sample(indices, n_bins)
             bin_of_tick = np.floor(tick_starts / value.bin_min + 1e-9).astype(np.int64)
-            series[i] = noise[bin_of_tick]
+            identity = len(bin_of_tick) == len(noise) and bool(
+                (bin_of_tick == np.arange(len(noise))).all()
+            )
+            series[i] = noise if identity else noise[bin_of_tick]  # one tick per bin: no copy
         else:
             if np.ndim(value) and n_patients > 1:
                 varying_inputs.add(i)

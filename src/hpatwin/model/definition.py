@@ -25,7 +25,7 @@ import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import sympy
@@ -256,6 +256,94 @@ class OdeModel:
         readouts = sympy.lambdify(args, readout_exprs, modules=modules, cse=True)
         return CompiledModel(backend, rhs, readouts)
 
+    def resting_states(
+        self, fixed_inputs: Sequence[str], candidates: Sequence[str] | None = None
+    ) -> tuple[str, ...]:
+        """States that stay exactly at their default initial value while ``fixed_inputs``
+        stay at their defaults, whatever the other states, parameters and time.
+
+        Only ``candidates`` (default: every state; in a run, those starting at their
+        default initial value) are considered.
+
+        The largest set whose rates become structurally zero once those states and
+        inputs are replaced by their values (e.g. drug compartments without doses,
+        opioid peptides without stimulation). Used by :meth:`resting_rhs` to drop
+        them from a run; the check is symbolic, so it never freezes a moving state.
+
+        Example
+        -------
+        >>> from hpatwin.model.catalogue import get_model
+        >>> twin = get_model("twin")
+        >>> "duloxetine_plasma_mg_l" in twin.resting_states(twin.input_names)
+        True
+        """
+        pool = self.state_names if candidates is None else candidates
+        return self._resting_states(tuple(sorted(set(fixed_inputs))), tuple(sorted(set(pool))))
+
+    @lru_cache(maxsize=64)  # noqa: B019 (models are long-lived and few)
+    def _resting_states(
+        self, fixed_inputs: tuple[str, ...], candidates: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        unknown = (set(fixed_inputs) - set(self.input_names)) | (
+            set(candidates) - set(self.state_names)
+        )
+        if unknown:
+            raise ValueError(f"resting_states: unknown input(s)/state(s) {sorted(unknown)}")
+        inputs = {
+            self.symbol(i.name): _exact(i.default) for i in self.inputs if i.name in fixed_inputs
+        }
+        resting = set(candidates)
+        while True:
+            values = {**inputs, **{self.symbol(s.name): _exact(s.initial) for s in self.states}}
+            subs = {k: v for k, v in values.items() if k.name in resting or k in inputs}
+            still = {n for n in resting if self.rates[n].xreplace(subs) == 0}
+            if still == resting:
+                return tuple(n for n in self.state_names if n in resting)
+            resting = still
+
+    def resting_rhs(
+        self,
+        fixed_inputs: Sequence[str],
+        candidates: Sequence[str] | None = None,
+        backend: str = "jax",
+    ) -> Callable[..., Any]:
+        """``rhs(t, moving_states, parameters, inputs)`` for the states not in
+        :meth:`resting_states` (in model order), with the resting ones and the fixed
+        inputs replaced by their values, so their terms vanish from the equations.
+
+        Example
+        -------
+        >>> from hpatwin.model.catalogue import get_model
+        >>> twin = get_model("twin")
+        >>> rhs = twin.resting_rhs(twin.input_names, backend="numpy")
+        >>> callable(rhs)
+        True
+        """
+        pool = self.state_names if candidates is None else candidates
+        return self._resting_rhs(
+            tuple(sorted(set(fixed_inputs))), tuple(sorted(set(pool))), backend
+        )
+
+    @lru_cache(maxsize=64)  # noqa: B019
+    def _resting_rhs(
+        self, fixed_inputs: tuple[str, ...], candidates: tuple[str, ...], backend: str
+    ) -> Callable[..., Any]:
+        if backend not in ("numpy", "jax"):
+            raise ValueError(f"backend: {backend!r} is not one of 'numpy', 'jax'")
+        resting = set(self.resting_states(fixed_inputs, candidates))
+        values = {
+            self.symbol(i.name): _exact(i.default) for i in self.inputs if i.name in fixed_inputs
+        }
+        values.update(
+            {self.symbol(s.name): _exact(s.initial) for s in self.states if s.name in resting}
+        )
+        moving = [n for n in self.state_names if n not in resting]
+        _, p, u = self._symbol_groups
+        args = [TIME, [self.symbol(n) for n in moving], p, u]
+        exprs = [self.rates[n].xreplace(values) for n in moving]
+        modules: Any = "jax" if backend == "jax" else "numpy"
+        return sympy.lambdify(args, exprs, modules=modules, cse=True)  # type: ignore[no-any-return]
+
     def latex_equations(self) -> list[tuple[str, str]]:
         """``(state name, LaTeX of d state / dt = ...)`` for every state."""
         out = []
@@ -287,6 +375,11 @@ class OdeModel:
             f"OdeModel({self.name!r}, states={len(self.states)}, parameters={len(self.parameters)}, "
             f"inputs={len(self.inputs)})"
         )
+
+
+def _exact(value: float) -> sympy.Expr:
+    """A SymPy number for ``value``: an exact integer where it is one, so ``1 - 1`` is ``0``."""
+    return sympy.Integer(int(value)) if float(value).is_integer() else sympy.Float(value)
 
 
 def _latex_name(name: str) -> str:

@@ -78,7 +78,7 @@ _MIN_WIDTH = 8
 _IMBALANCE_ALLOWANCE = 4
 #: Widest engine block (patients): wide enough to fill the SIMD lanes of every CPU device,
 #: small enough that a block's hourly readouts stay in tens of MB.
-MAX_BLOCK_WIDTH = 4096
+MAX_BLOCK_WIDTH = 8192
 #: Warm-up step (min) in the cohort configuration; see :func:`warmup_step_min`.
 COHORT_WARMUP_DT_MIN = 10.0
 #: Days the cohort-configuration warm-up settles at true speed; see :func:`warmup_settle_days`.
