@@ -111,7 +111,7 @@ def main() -> None:
     parser.add_argument("--cases", default="trial,dask")
     parser.add_argument("--patients", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=84)
-    parser.add_argument("--chunk", type=int, default=2_000)
+    parser.add_argument("--chunk", type=int, default=10_000)
     parser.add_argument("--dask-patients", type=int, default=1_000_000)
     parser.add_argument("--dask-days", type=int, default=2)
     parser.add_argument("--dask-chunk", type=int, default=10_000)

@@ -48,7 +48,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hpatwin.engine.prepared import PreparedRun
-from hpatwin.model.definition import OdeModel
+from hpatwin.model.definition import OdeModel, StateVariable
 
 jax.config.update("jax_enable_x64", True)  # type: ignore[no-untyped-call]
 
@@ -130,7 +130,9 @@ def _rk4_stepper(rhs: Callable[..., Any]) -> Callable[..., Any]:
     return step
 
 
-def _multirate_macro(model: OdeModel, slow_steps: int) -> Callable[..., Any]:
+def _multirate_macro(
+    states: Sequence[StateVariable], rhs: Callable[..., Any], slow_steps: int
+) -> Callable[..., Any]:
     """One slow step of a multirate scheme: ``slow_steps`` RK4 steps of the fast states
     inside one RK4 step of the slow ones (:attr:`StateVariable.slow`).
 
@@ -139,12 +141,12 @@ def _multirate_macro(model: OdeModel, slow_steps: int) -> Callable[..., Any]:
     slow ones held at the middle of each half, extrapolated from the stage slopes. The
     model guarantees slow states read no input directly, so no session pulse falls
     between samples; XLA drops the slow equations from the fast stages and vice versa,
-    which is where the time goes (docs/engine.md gives speed and accuracy).
+    which is where the time goes (docs/engine.md gives speed and accuracy). ``states``
+    and ``rhs`` are the run's moving states and their equations (resting ones removed).
     """
-    rhs = model.compiled("jax").rhs
-    n_states = len(model.states)
-    fast_idx = tuple(i for i, s in enumerate(model.states) if not s.slow)
-    slow_idx = tuple(i for i, s in enumerate(model.states) if s.slow)
+    n_states = len(states)
+    fast_idx = tuple(i for i, s in enumerate(states) if not s.slow)
+    slow_idx = tuple(i for i, s in enumerate(states) if s.slow)
     half = slow_steps // 2
 
     def merged(fast: Sequence[Any], slow: Sequence[Any]) -> list[Any]:
@@ -253,16 +255,21 @@ def _integrator(
     (inputs of the tick that starts there), or ``None`` for all states.
     """
     uniform_p, varying_p, uniform_u, varying_u, series_u = layout
-    macro = _multirate_macro(model, slow_steps) if slow_steps > 1 else None
     readouts = model.compiled("jax").readouts
     n_states, n_inputs, n_params = len(model.states), len(model.inputs), len(model.parameters)
     if resting is not None:
         at_rest = set(model.resting_states(*resting))
-        step = _rk4_stepper(model.resting_rhs(*resting))
+        moving_rhs = model.resting_rhs(*resting)
     else:
         at_rest = set()
-        step = _rk4_stepper(model.compiled("jax").rhs)
+        moving_rhs = model.compiled("jax").rhs
+    step = _rk4_stepper(moving_rhs)
     moving_idx = tuple(i for i, name in enumerate(model.state_names) if name not in at_rest)
+    macro = (
+        _multirate_macro([model.states[i] for i in moving_idx], moving_rhs, slow_steps)
+        if slow_steps > 1
+        else None
+    )
     rest_values = {
         i: s.initial for i, s in enumerate(model.states) if s.name in at_rest
     }  # default initial values (the run checked every patient starts there)
@@ -386,7 +393,8 @@ def _resting(
     resting = model.resting_states(fixed, candidates)
     # keyed by the resting set itself (a fixed point: it rests given itself), so blocks
     # whose candidates differ only by states that never rest share one compiled program
-    return (fixed, resting) if resting else None
+    # (a run with every state at rest keeps one moving state to carry the batch's shape)
+    return (fixed, resting) if resting and len(resting) < len(model.states) else None
 
 
 def _integrate(
@@ -424,7 +432,7 @@ def _integrate(
         dtype,
         record,
         slow_steps,
-        _resting(run, uniform_u) if slow_steps == 1 else None,
+        _resting(run, uniform_u),
     )
     params = np.asarray(run.parameters)
     consts = {i: np.asarray(run.constant_inputs[i]) for i in const_idx}

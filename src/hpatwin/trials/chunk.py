@@ -77,7 +77,7 @@ _BUCKET_STEP = 16
 _MIN_WIDTH = 8
 _IMBALANCE_ALLOWANCE = 4
 #: Widest engine block (patients): wide enough to fill the SIMD lanes of every CPU device,
-#: small enough that a block's hourly readouts stay in tens of MB.
+#: small enough that a block's hourly readouts and pulse series stay in hundreds of MB.
 MAX_BLOCK_WIDTH = 8192
 #: Warm-up step (min) in the cohort configuration; see :func:`warmup_step_min`.
 COHORT_WARMUP_DT_MIN = 10.0
