@@ -118,7 +118,8 @@ def simulate(
     slow_dt:
         Multirate stepping (JAX engine): the model's slow states step every ``slow_dt``
         minutes, an even multiple of ``dt`` dividing ``output_every`` (default: ``dt``,
-        one rate). The cohort configuration uses 30 min (docs/engine.md).
+        one rate); 30 min is the setting docs/engine.md measures. The steady-state
+        warm-up stays single-rate.
 
     Example
     -------
@@ -177,7 +178,6 @@ def simulate(
             n_patients=n_patients,
             dt=dt,
             dtype=dtype,
-            slow_dt=slow_dt,
         )
         state = {**steady, **state}
 
@@ -328,7 +328,6 @@ def steady_state(
     fast_days: float = WARMUP_FAST_DAYS,
     settle_days: float = WARMUP_SETTLE_DAYS,
     acceleration: float = WARMUP_ACCELERATION,
-    slow_dt: float | None = None,
 ) -> dict[str, NDArray[np.float64]]:
     """State at midnight on the deterministic steady rhythm for these parameters.
 
@@ -339,7 +338,8 @@ def steady_state(
     given as schedules are held at their value at time 0. The step is ``dt`` but at
     least 2 min; ``dtype="float32"`` is the cohort configuration.
     ``fast_days``/``settle_days`` set the two phases and ``acceleration`` the first one's
-    speed-up (≥ 1); ``slow_dt`` turns on multirate stepping (see :func:`simulate`). (Starting from a nearby guess
+    speed-up (≥ 1). The warm-up is always single-rate: multirate sampling of the
+    accelerated slow states shifts steady states (docs/engine.md). (Starting from a nearby guess
     does not shorten them: the layer can be bistable, and the untreated steady
     state is defined as the one reached from the healthy default.)
     """
@@ -379,7 +379,6 @@ def steady_state(
                 dt=warm_dt,
                 output_every=1440.0 * WARMUP_WINDOW_DAYS,
                 initial_state=state,
-                slow_dt=slow_dt,
             )
             if accelerated:
                 for index, parameter in enumerate(model.parameters):

@@ -150,12 +150,7 @@ def _multirate_macro(
     half = slow_steps // 2
 
     def merged(fast: Sequence[Any], slow: Sequence[Any]) -> list[Any]:
-        y: list[Any] = [None] * n_states
-        for k, i in enumerate(fast_idx):
-            y[i] = fast[k]
-        for k, i in enumerate(slow_idx):
-            y[i] = slow[k]
-        return y
+        return _assemble(n_states, fast_idx, fast, slow_idx, slow)
 
     def rates(t: Any, y: list[Any], p: list[Any], u: list[Any], which: Sequence[int]) -> list[Any]:
         values = rhs(t, y, p, u)
@@ -164,21 +159,6 @@ def _multirate_macro(
 
     def shifted(y: Sequence[Any], h: Any, k: Sequence[Any]) -> tuple[Any, ...]:
         return tuple(a + h * b for a, b in zip(y, k, strict=True))
-
-    def fast_step(
-        fast: tuple[Any, ...], held: tuple[Any, ...], t: Any, p: list[Any], u: list[Any], dt: Any
-    ) -> tuple[Any, ...]:
-        def d(tt: Any, f: Sequence[Any]) -> list[Any]:
-            return rates(tt, merged(f, held), p, u, fast_idx)
-
-        k1 = d(t, fast)
-        k2 = d(t + dt / 2, shifted(fast, dt / 2, k1))
-        k3 = d(t + dt / 2, shifted(fast, dt / 2, k2))
-        k4 = d(t + dt, shifted(fast, dt, k3))
-        return tuple(
-            a + dt / 6 * (b + 2 * c + 2 * d_ + e)
-            for a, b, c, d_, e in zip(fast, k1, k2, k3, k4, strict=True)
-        )
 
     def macro(
         y: tuple[Any, ...],
@@ -199,9 +179,14 @@ def _multirate_macro(
             return rates(t, merged(f, s), p, u, slow_idx)
 
         def fast_steps(f: tuple[Any, ...], held: tuple[Any, ...], start: int) -> tuple[Any, ...]:
+            def fast_rates(t: Any, f: list[Any], p: list[Any], u: list[Any]) -> list[Any]:
+                return rates(t, merged(f, held), p, u, fast_idx)
+
+            fast_step = _rk4_stepper(fast_rates)  # the slow states held at ``held``
+
             def body(i: Any, f: tuple[Any, ...]) -> tuple[Any, ...]:
                 step = start + i
-                return fast_step(f, held, (k + step).astype(dtype) * dt, p, inputs_at(step), dt)
+                return fast_step(f, (k + step).astype(dtype) * dt, p, inputs_at(step), dt)  # type: ignore[no-any-return]
 
             return jax.lax.fori_loop(0, half, body, f)  # type: ignore[no-any-return]
 
@@ -222,13 +207,18 @@ def _multirate_macro(
 
 
 def _assemble(
-    n: int, uniform_idx: tuple[int, ...], uniform: Any, varying_idx: tuple[int, ...], varying: Any
+    n: int,
+    first_idx: Sequence[int],
+    first: Sequence[Any],
+    second_idx: Sequence[int],
+    second: Sequence[Any],
 ) -> list[Any]:
+    """Interleave two groups (values at their indices) into one list of length ``n``."""
     values: list[Any] = [None] * n
-    for k, i in enumerate(uniform_idx):
-        values[i] = uniform[k]
-    for k, i in enumerate(varying_idx):
-        values[i] = varying[k]
+    for k, i in enumerate(first_idx):
+        values[i] = first[k]
+    for k, i in enumerate(second_idx):
+        values[i] = second[k]
     return values
 
 
@@ -270,19 +260,15 @@ def _integrator(
         if slow_steps > 1
         else None
     )
-    rest_values = {
-        i: s.initial for i, s in enumerate(model.states) if s.name in at_rest
-    }  # default initial values (the run checked every patient starts there)
+    rest_idx = tuple(i for i, name in enumerate(model.state_names) if name in at_rest)
+    # default initial values (the run checked every patient starts there)
+    rest_values = tuple(model.states[i].initial for i in rest_idx)
 
     def full_state(y: tuple[Any, ...]) -> tuple[Any, ...]:
-        if not rest_values:
+        if not rest_idx:
             return y
-        values: list[Any] = [None] * n_states
-        for k, i in enumerate(moving_idx):
-            values[i] = y[k]
-        for i, value in rest_values.items():
-            values[i] = jnp.full_like(y[0], value)
-        return tuple(values)
+        constants = [jnp.full_like(y[0], value) for value in rest_values]
+        return tuple(_assemble(n_states, moving_idx, y, rest_idx, constants))
 
     def integrate(
         y0: Any,

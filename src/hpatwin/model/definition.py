@@ -289,17 +289,25 @@ class OdeModel:
         )
         if unknown:
             raise ValueError(f"resting_states: unknown input(s)/state(s) {sorted(unknown)}")
-        inputs = {
-            self.symbol(i.name): _exact(i.default) for i in self.inputs if i.name in fixed_inputs
-        }
         resting = set(candidates)
         while True:
-            values = {**inputs, **{self.symbol(s.name): _exact(s.initial) for s in self.states}}
-            subs = {k: v for k, v in values.items() if k.name in resting or k in inputs}
+            subs = self._rest_values(fixed_inputs, resting)
             still = {n for n in resting if self.rates[n].xreplace(subs) == 0}
             if still == resting:
                 return tuple(n for n in self.state_names if n in resting)
             resting = still
+
+    def _rest_values(
+        self, fixed_inputs: Sequence[str], states: set[str]
+    ) -> dict[sympy.Symbol, sympy.Expr]:
+        """Exact values of the fixed inputs (their defaults) and ``states`` (their initials)."""
+        values = {
+            self.symbol(i.name): _exact(i.default) for i in self.inputs if i.name in fixed_inputs
+        }
+        values.update(
+            {self.symbol(s.name): _exact(s.initial) for s in self.states if s.name in states}
+        )
+        return values
 
     def resting_rhs(
         self,
@@ -331,12 +339,7 @@ class OdeModel:
         if backend not in ("numpy", "jax"):
             raise ValueError(f"backend: {backend!r} is not one of 'numpy', 'jax'")
         resting = set(self.resting_states(fixed_inputs, candidates))
-        values = {
-            self.symbol(i.name): _exact(i.default) for i in self.inputs if i.name in fixed_inputs
-        }
-        values.update(
-            {self.symbol(s.name): _exact(s.initial) for s in self.states if s.name in resting}
-        )
+        values = self._rest_values(fixed_inputs, resting)
         moving = [n for n in self.state_names if n not in resting]
         _, p, u = self._symbol_groups
         args = [TIME, [self.symbol(n) for n in moving], p, u]
