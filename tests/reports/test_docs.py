@@ -6,7 +6,7 @@ from pathlib import Path
 
 from hpatwin.reports.model_docs import expected_pages
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def test_generated_docs_are_current() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from hpatwin.clinic.planner import KnowledgeBase, Plan, build_plan, load_knowledge_base
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO / "examples" / "assessments"
 
 DROP = object()

@@ -176,7 +176,7 @@ def test_an_edited_kb_changes_the_plan(tmp_path: Path) -> None:
 
 def test_kb_files_ship_inside_the_package() -> None:
     # hatchling packages everything under src/hpatwin, so the YAML files are package data.
-    package_root = Path(__file__).resolve().parents[2] / "src" / "hpatwin"
+    package_root = Path(__file__).resolve().parents[3] / "src" / "hpatwin"
     assert DEFAULT_KB_DIR.is_relative_to(package_root) or "site-packages" in str(DEFAULT_KB_DIR)
     for name in KB_FILES:
         assert (DEFAULT_KB_DIR / name).is_file(), name
