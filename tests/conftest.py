@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 
 import pytest
 import xarray as xr
@@ -11,6 +12,27 @@ import hpatwin
 
 # scripts that regenerate recorded oracle data (they need optional extras such as NeuroKit2)
 collect_ignore_glob = ["*/data/*.py"]
+
+#: Environment variable that also turns the slow tests on (CI sets it via scripts/test.sh).
+RUN_SLOW_ENV = "HPATWIN_RUN_SLOW"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--run-slow",
+        action="store_true",
+        default=False,
+        help="also run tests marked slow (over ~30 s); scripts/test.sh and CI do",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow") or os.environ.get(RUN_SLOW_ENV) == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow (scripts/test.sh does)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 @functools.cache

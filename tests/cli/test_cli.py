@@ -9,6 +9,8 @@ import xarray as xr
 from click.testing import CliRunner
 
 from hpatwin.cli import main
+from hpatwin.model import default_registry
+from hpatwin.parameters import Evidence
 
 
 @pytest.fixture
@@ -105,8 +107,6 @@ def test_params_filters_and_csv(runner: CliRunner) -> None:
 
 
 def test_every_assumption_states_a_rationale() -> None:
-    from hpatwin.parameters import Evidence, default_registry
-
     for p in default_registry().select(evidence=Evidence.ASSUMPTION):
         assert p.rationale.strip(), p.name
 

@@ -21,10 +21,11 @@ import pytest
 import sympy
 from scipy.integrate import solve_ivp
 
+from hpatwin.model import default_registry
 from hpatwin.model.catalogue import get_model, model_names
 from hpatwin.model.definition import TIME, ModelBuilder, OdeModel
 from hpatwin.model.reference.gupta2007 import model_b_stress_schedule
-from hpatwin.parameters import Evidence, default_registry
+from hpatwin.parameters import Evidence
 from hpatwin.sbml import export, expressions
 from hpatwin.sbml import roadrunner as rr_harness
 from hpatwin.sbml.export import ANNOTATION_NAMESPACE, SbmlExportError, to_sbml, write_sbml

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from hpatwin.treatments import resolve_trial_plan
-from hpatwin.trials.arms import register_plan_resolver
+from hpatwin.trials.arms import clear_plan_resolver
 from hpatwin.trials.spec import TrialSpec, parse_spec
 from tests.trials.synthetic_model import REFERENCE
 
@@ -89,6 +88,6 @@ def write_spec(path: Path, base: dict[str, Any], **changes: Any) -> Path:
 
 @pytest.fixture(autouse=True)
 def treatments_plan_resolver() -> None:
-    """Every test starts with the treatments package's plan resolver registered (tests that
-    need another resolver, or none, replace it themselves)."""
-    register_plan_resolver(resolve_trial_plan)
+    """Every test starts with the treatments package's plan resolver (tests that need
+    another one register it themselves)."""
+    clear_plan_resolver()

@@ -10,8 +10,14 @@ import pytest
 from click.testing import CliRunner
 
 from hpatwin.cli import main
+from hpatwin.treatments.trial_resolver import resolve_trial_plan
 from hpatwin.trials import TrialSpecError, load_trial_spec, prepare_trial, run_trial
-from hpatwin.trials.arms import Treatment, clear_plan_resolver, register_plan_resolver
+from hpatwin.trials.arms import (
+    Treatment,
+    clear_plan_resolver,
+    get_plan_resolver,
+    register_plan_resolver,
+)
 from hpatwin.trials.execution import check_scheduler_address
 from tests.trials.conftest import HPA_SPEC, REPO_ROOT, SYNTHETIC_SPEC, make_spec, write_spec
 
@@ -70,14 +76,13 @@ def test_schedule_off_the_time_grid(tmp_path: Path) -> None:
     _invalid(tmp_path, "must be a positive whole multiple of dt", arms=arms)
 
 
-def test_plan_arm_without_resolver(tmp_path: Path) -> None:
+def test_plan_arms_use_the_treatments_resolver_unless_replaced() -> None:
     clear_plan_resolver()
-    (tmp_path / "ea.yaml").write_text("frequency_hz: 2\n")
-    _invalid(
-        tmp_path,
-        "arms.ea.plan: no plan resolver is registered",
-        arms=["usual_care", {"name": "ea", "plan": "ea.yaml"}],
-    )
+    assert get_plan_resolver() is resolve_trial_plan
+    register_plan_resolver(lambda path, model, patients, days: Treatment())
+    assert get_plan_resolver() is not resolve_trial_plan
+    clear_plan_resolver()
+    assert get_plan_resolver() is resolve_trial_plan
 
 
 def test_plan_arm_with_a_registered_resolver(tmp_path: Path) -> None:
@@ -189,9 +194,6 @@ def test_example_specs(tmp_path: Path) -> None:
         assert twin.model.name == "twin" and twin.n_patients == spec.population.size
         plans = [arm.plan for arm in twin.arms.values() if arm.plan is not None]
         assert plans and all(Path(plan).is_file() for plan in plans)
-    clear_plan_resolver()
-    with pytest.raises(TrialSpecError, match="no plan resolver is registered"):
-        prepare_trial(load_trial_spec(EXAMPLES / "ea_comorbid_full_model.yaml"))
 
 
 def test_model_level_checks_before_work(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import click
 
 from hpatwin.io.atomic import refuse_overwrite
 from hpatwin.model.catalogue import get_model, model_names
+from hpatwin.sbml.export import write_sbml
 
 
 @click.command("export-sbml")
@@ -16,8 +17,6 @@ from hpatwin.model.catalogue import get_model, model_names
 @click.option("--overwrite", is_flag=True, help="Replace an existing file.")
 def command(model_name: str, output: Path, overwrite: bool) -> None:
     """Export MODEL_NAME as SBML to OUTPUT (runnable in libRoadRunner, COPASI, tellurium)."""
-    from hpatwin.sbml.export import write_sbml
-
     try:
         refuse_overwrite(output, overwrite)
     except FileExistsError as err:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from hpatwin.parameters import Evidence, default_registry
+from hpatwin.model import default_registry
+from hpatwin.parameters import Evidence
 
 
 @click.command("params")

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import click
 
-from hpatwin.engine.api import simulate
 from hpatwin.io.atomic import atomic_path, refuse_overwrite
 from hpatwin.io.parameter_file import ParameterFile, load_parameter_file
 from hpatwin.model.catalogue import model_names
 from hpatwin.model.phenotypes import phenotype_names
+from hpatwin.reports.plots import plot_simulation
+from hpatwin.simulation import simulate
 
 
 @click.command("simulate")
@@ -132,7 +133,5 @@ def command(
         f"wrote {output_path} ({ds.sizes['patient']} patient(s), {ds.sizes['time']} samples)"
     )
     if plot_path is not None:
-        from hpatwin.reports.plots import plot_simulation
-
         plot_simulation(ds, plot_path)
         click.echo(f"wrote {plot_path}")

@@ -36,7 +36,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from hpatwin.cohorts.population import InjuryRisk, generate_population, population_parameters
-from hpatwin.engine.api import simulate
+from hpatwin.simulation import simulate
 
 PHQ9_DEPRESSED = 10.0  # Kroenke 2001: PHQ-9 ≥ 10 (sens/spec 88 %)
 PERSISTENT_PAIN_NRS = 4.0

@@ -1,7 +1,12 @@
-"""Simulation engines: a vectorised JAX batch engine and a SciPy reference, behind one API."""
+"""Simulation engines: a vectorised JAX batch engine and a SciPy reference, and the
+building blocks of a run (prepared runs, inputs, the steady-state warm-up).
 
-from hpatwin.engine.api import simulate, steady_state, to_dataset
+The front door, :func:`hpatwin.simulate`, lives one layer up in :mod:`hpatwin.simulation`.
+"""
+
+from hpatwin.engine.api import steady_state, to_dataset
 from hpatwin.engine.inputs import LognormalPulses, PulseTrain, Schedule
+from hpatwin.engine.jax_engine import configure_jax
 from hpatwin.engine.prepared import PreparedRun, prepare_run
 
 __all__ = [
@@ -9,8 +14,8 @@ __all__ = [
     "PreparedRun",
     "PulseTrain",
     "Schedule",
+    "configure_jax",
     "prepare_run",
-    "simulate",
     "steady_state",
     "to_dataset",
 ]

@@ -50,8 +50,6 @@ from numpy.typing import NDArray
 from hpatwin.engine.prepared import PreparedRun
 from hpatwin.model.definition import OdeModel, StateVariable
 
-jax.config.update("jax_enable_x64", True)  # type: ignore[no-untyped-call]
-
 #: Environment variable: how many CPU devices the engine splits a batch across.
 CPU_DEVICES_ENV = "HPATWIN_CPU_DEVICES"
 #: Smallest batch worth splitting across devices (below it dispatch dominates).
@@ -59,37 +57,62 @@ MIN_PATIENTS_PER_DEVICE = 64
 #: Every device's share is a multiple of this many patients (a full float64 AVX-512 vector),
 #: so each column runs through the same vectorised code whatever the split.
 DEVICE_SHARE_MULTIPLE = 8
-
-
-def _configure_cpu_devices() -> None:
-    requested = os.environ.get(CPU_DEVICES_ENV, "")
-    count = int(requested) if requested.isdigit() and int(requested) > 0 else os.cpu_count() or 1
-    # RuntimeError: the backend is already initialised (JAX used before hpatwin); keep it
-    with contextlib.suppress(RuntimeError):
-        jax.config.update("jax_num_cpu_devices", min(count, 64))  # type: ignore[no-untyped-call]
-
-
-_configure_cpu_devices()
-
 #: Environment variable: folder of JAX's persistent compilation cache (``off`` disables it).
 COMPILATION_CACHE_ENV = "HPATWIN_JAX_CACHE"
 
+_configured: dict[str, Any] = {}
 
-def _configure_compilation_cache() -> None:
+
+def configure_jax(
+    cpu_devices: int | None = None, compilation_cache: str | None = None
+) -> dict[str, Any]:
+    """Set JAX up for hpatwin: float64, CPU devices to split batches over, compile cache.
+
+    Importing hpatwin changes no global JAX setting; the engine calls this once, with the
+    defaults, before its first run. Call it yourself first to choose other settings.
+    ``cpu_devices`` defaults to ``HPATWIN_CPU_DEVICES`` or the core count;
+    ``compilation_cache`` to ``HPATWIN_JAX_CACHE`` or ``~/.cache/hpatwin/jax`` (``"off"``
+    disables it). A repeated call returns the settings in force and changes nothing.
+
+    Example
+    -------
+    >>> settings = configure_jax()
+    >>> settings["jax_enable_x64"]
+    True
+    """
+    if _configured:
+        return dict(_configured)
+    jax.config.update("jax_enable_x64", True)  # type: ignore[no-untyped-call]
+    _configured["jax_enable_x64"] = True
+    _configured["cpu_devices"] = _configure_cpu_devices(cpu_devices)
+    _configured["compilation_cache"] = _configure_compilation_cache(compilation_cache)
+    return dict(_configured)
+
+
+def _configure_cpu_devices(count: int | None) -> int:
+    if count is None:
+        requested = os.environ.get(CPU_DEVICES_ENV, "")
+        count = int(requested) if requested.isdigit() and int(requested) > 0 else os.cpu_count() or 1
+    count = max(1, min(count, 64))
+    # RuntimeError: the backend is already initialised (JAX used before hpatwin); keep it
+    with contextlib.suppress(RuntimeError):
+        jax.config.update("jax_num_cpu_devices", count)  # type: ignore[no-untyped-call]
+    return count
+
+
+def _configure_compilation_cache(folder: str | None) -> str:
     # Compiling the twin's integrator takes ~10 s; the on-disk cache brings a repeat (a new
     # process, a Dask worker, a resumed trial) down to ~2 s. Keyed by JAX on the program and
     # versions, so a stale entry is never used.
-    folder = os.environ.get(COMPILATION_CACHE_ENV, "")
+    folder = os.environ.get(COMPILATION_CACHE_ENV, "") if folder is None else folder
     if folder.lower() == "off":
-        return
+        return "off"
     if not folder:
         base = os.environ.get("XDG_CACHE_HOME") or str(Path("~/.cache").expanduser())
         folder = str(Path(base) / "hpatwin" / "jax")
     jax.config.update("jax_compilation_cache_dir", folder)  # type: ignore[no-untyped-call]
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)  # type: ignore[no-untyped-call]
-
-
-_configure_compilation_cache()
+    return folder
 
 
 def cpu_device_count() -> int:
@@ -100,6 +123,7 @@ def cpu_device_count() -> int:
     >>> cpu_device_count() >= 1
     True
     """
+    configure_jax()
     return len(jax.devices("cpu"))
 
 
@@ -233,6 +257,8 @@ def _integrator(
     resting: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
 ) -> Callable[..., Any]:
     """The jitted integrator for one model, argument layout and recording choice.
+
+    Applies :func:`configure_jax` (defaults) first if nobody has.
 
     ``slow_steps`` > 1 advances the model's slow states once per that many steps
     (:func:`_multirate_macro`); it must divide the steps between outputs.
@@ -388,6 +414,7 @@ def _integrate(
 ) -> NDArray[Any]:
     if dtype not in ("float64", "float32"):
         raise ValueError(f"dtype: {dtype!r} is not one of 'float64', 'float32'")
+    configure_jax()  # before the first array: float64 and the device count must be set first
     n = run.n_patients
     n_params = len(run.model.parameters)
     uniform_p = tuple(i for i in range(n_params) if not run.parameter_varies(i))

@@ -20,8 +20,8 @@ import numpy as np
 import xarray as xr
 
 from hpatwin.analysis.rhythm import fit_half_life
-from hpatwin.engine.api import simulate
 from hpatwin.engine.inputs import Schedule
+from hpatwin.simulation import simulate
 
 #: Normal overnight 1 mg DST: 08:00 cortisol < 50 nmol/L (1.8 µg/dL); Nieman et al. 2008 guideline.
 DST_SUPPRESSION_THRESHOLD_NMOL_L = 50.0

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from hpatwin.engine.api import simulate
+from hpatwin.simulation import simulate
 
 DEFAULT_LADDER_MG_PER_DAY = (0.0, 10.0, 20.0, 30.0, 40.0, 60.0, 80.0, 120.0, 160.0)
 

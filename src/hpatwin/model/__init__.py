@@ -1,6 +1,6 @@
 """Model layer: the single symbolic definition of every model, and the built-in models."""
 
-from hpatwin.model.catalogue import all_models, get_model, model_names
+from hpatwin.model.catalogue import all_models, default_registry, get_model, model_names
 from hpatwin.model.definition import (
     TIME,
     InputSignal,
@@ -18,6 +18,7 @@ __all__ = [
     "Readout",
     "StateVariable",
     "all_models",
+    "default_registry",
     "get_model",
     "model_names",
 ]

@@ -7,6 +7,7 @@ from functools import cache
 
 from hpatwin.model.definition import OdeModel
 from hpatwin.model.reference import bangsgaard2017, gupta2007, karin2020, sriram2012
+from hpatwin.parameters import ParameterRegistry
 
 _BUILDERS: dict[str, Callable[[], OdeModel]] = {}
 
@@ -46,3 +47,18 @@ def get_model(name: str) -> OdeModel:
 def all_models() -> list[OdeModel]:
     """Every built-in model."""
     return [get_model(name) for name in model_names()]
+
+
+def default_registry() -> ParameterRegistry:
+    """The registry of every built-in model's parameters.
+
+    Example
+    -------
+    >>> reg = default_registry()
+    >>> len(reg.select(model="karin2020")) > 5, len(reg.select(model="twin")) > 100
+    (True, True)
+    """
+    registry = ParameterRegistry()
+    for model in all_models():
+        registry.add_model(model.name, model.parameters)
+    return registry

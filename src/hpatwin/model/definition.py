@@ -99,6 +99,40 @@ class CompiledModel:
     readouts: Callable[..., list[Any]]
 
 
+@dataclass(frozen=True)
+class SimulationDefaults:
+    """How a model is run unless the caller says otherwise: model metadata, not rules
+    keyed by model name in the engine.
+
+    ``time_step``/``output_every`` are in the model's own time unit; ``cohort_time_step``
+    is the step cohorts and trials use (default: ``time_step``). ``steady_start``: runs
+    start on the model's steady rhythm (models with the HPA core). ``onset_values``: the
+    condition knobs at healthy values, for a start that shows the condition developing.
+    ``warmup_excluded``: parameters held at these values during any warm-up (events such
+    as an injury are moments, not steady conditions). ``transient_states``: states a
+    warm-up does not carry over (a test drug's compartments).
+
+    Example
+    -------
+    >>> SimulationDefaults(time_step=5.0).effective_cohort_time_step
+    5.0
+    """
+
+    time_step: float = 1.0
+    output_every: float = 10.0
+    cohort_time_step: float | None = None
+    steady_start: bool = False
+    onset_values: Mapping[str, float] = field(default_factory=dict)
+    warmup_excluded: Mapping[str, float] = field(default_factory=dict)
+    transient_states: tuple[str, ...] = ()
+    start_states: tuple[str, ...] = ()
+
+    @property
+    def effective_cohort_time_step(self) -> float:
+        """The step cohorts and trials use."""
+        return self.time_step if self.cohort_time_step is None else self.cohort_time_step
+
+
 class OdeModel:
     """An ODE model defined once, symbolically, with sourced parameters.
 
@@ -118,8 +152,10 @@ class OdeModel:
         readouts: Sequence[Readout],
         notes: str = "",
         time_unit: str = "min",
+        defaults: SimulationDefaults | None = None,
     ) -> None:
         self.name = name
+        self.defaults = defaults or SimulationDefaults()
         self.title = title
         self.citation = citation
         self.notes = notes
@@ -228,6 +264,14 @@ class OdeModel:
                     f"model {self.name}: slow state {state.name} reads input(s) "
                     f"{', '.join(driven)} directly; only states without direct inputs may be slow"
                 )
+        d = self.defaults
+        named = [*d.onset_values, *d.warmup_excluded]
+        unknown_defaults = sorted(
+            {n for n in named if n not in self.parameter_names}
+            | {n for n in (*d.transient_states, *d.start_states) if n not in self.state_names}
+        )
+        if unknown_defaults:
+            raise ValueError(f"model {self.name}: defaults name unknown {unknown_defaults}")
 
     @cached_property
     def _symbol_groups(self) -> tuple[list[sympy.Symbol], list[sympy.Symbol], list[sympy.Symbol]]:
@@ -403,6 +447,8 @@ class ModelBuilder:
     time_unit: str = "min"
     component: str | None = None
     """Registry name for parameters declared now (defaults to the model name)."""
+    defaults: SimulationDefaults = field(default_factory=SimulationDefaults)
+    """How the model runs by default (steps, start policy, warm-up)."""
     _states: list[StateVariable] = field(default_factory=list)
     _parameters: list[Parameter] = field(default_factory=list)
     _inputs: list[InputSignal] = field(default_factory=list)
@@ -515,6 +561,7 @@ class ModelBuilder:
             self._readouts,
             self.notes,
             self.time_unit,
+            self.defaults,
         )
 
 

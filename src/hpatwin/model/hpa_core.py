@@ -29,10 +29,22 @@ from dataclasses import dataclass
 
 import sympy
 
-from hpatwin.model.definition import ONE, TIME, ZERO, ModelBuilder, OdeModel, clock_minutes
+from hpatwin.model.definition import (
+    ONE,
+    TIME,
+    ZERO,
+    ModelBuilder,
+    OdeModel,
+    SimulationDefaults,
+    clock_minutes,
+)
 from hpatwin.parameters import Evidence
 
 NAME = "hpa_core"
+#: States of a test drug (dexamethasone) and injected CRH: a warm-up does not carry them over.
+TRANSIENT_STATES = ("dex_gut_mg", "dex_plasma_ng_ml", "crh_exogenous")
+#: Setting any of these as an initial state chooses the start (no steady-state warm-up).
+START_STATES = ("crh", "acth", "cortisol", "pituitary_mass", "adrenal_mass", "gr_sensitivity")
 
 KARIN = "Karin et al. 2020 Mol Syst Biol 16:e9510 (Milo et al. 2025 hpa-drugs DEFAULT_PARS)"
 GROSSKOPF = "Grosskopf et al., stochastic cortisol ultradian model (YanivGros/cortisol-ultradian-stochastic fitted_config.yaml)"
@@ -81,6 +93,9 @@ def build() -> OdeModel:
         "circadian and stochastic ultradian drive and the Ron Mizrachi 2023 slow CNS timescale.",
     )
     add_hpa_core(b)
+    b.defaults = SimulationDefaults(
+        steady_start=True, transient_states=TRANSIENT_STATES, start_states=START_STATES
+    )
     return b.build()
 
 

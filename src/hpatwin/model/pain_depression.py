@@ -221,7 +221,7 @@ def add_pain_depression_layer(
     # --- natural course: an exacerbation at enrolment that resolves by itself -------------
     # Patients enrol while their symptoms are above their own set point (they seek care and
     # pass the screening threshold at a bad time). The untreated twin has no exacerbation
-    # (steady state 0); trial enrolment sets the state to 1 (hpatwin.treatments.calibration)
+    # (steady state 0); trial enrolment sets the state to 1 (hpatwin.cohorts.treatment_calibration)
     # and it resolves in every arm: regression to the mean emerging from the dynamics.
     tau_exacerbation = par(
         "exacerbation_resolution_time_constant_days",

@@ -216,7 +216,7 @@ def add_treatment_effects(b: ModelBuilder) -> TreatmentEffects:
         0.0045,
         "1/min",
         "course build-up per minute of full drive",
-        "calibrated (hpatwin.treatments.calibration, docs/treatments.md): with it, EA vs usual "
+        "calibrated (hpatwin.cohorts.treatment_calibration, docs/treatments.md): with it, EA vs usual "
         "care gives pain NRS ≈ 0.5 SD (Vickers 2012/2018) and PHQ-9 ≈ −2.5 at 3 months after "
         "10 sessions (MacPherson 2013); was 0.0115 (course state ≈ 1 twice weekly), which gave "
         "PHQ-9 −3.9, then 0.005, which with the enrolment exacerbation and the non-specific "
@@ -466,7 +466,7 @@ def add_treatment_effects(b: ModelBuilder) -> TreatmentEffects:
         "maximal non-specific (sham) analgesia",
         "sham acupuncture has effects on pain: Vickers (clinical-facts §3.3) ≈ 0.5 SD vs no "
         "acupuncture but only ≈ 0.2 SD vs sham, so sham carries over half of the effect; "
-        "calibrated with hpatwin.treatments.calibration (docs/treatments.md); was 0.12, which "
+        "calibrated with hpatwin.cohorts.treatment_calibration (docs/treatments.md); was 0.12, which "
         "gave EA vs sham 0.38 SD",
         upper=1,
     ) * _saturating(placebo, half)

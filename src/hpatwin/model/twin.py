@@ -14,12 +14,21 @@ True
 
 from __future__ import annotations
 
-from hpatwin.model.definition import ModelBuilder, OdeModel
-from hpatwin.model.hpa_core import HpaHooks, add_hpa_core
+from hpatwin.model.definition import ModelBuilder, OdeModel, SimulationDefaults
+from hpatwin.model.hpa_core import START_STATES, TRANSIENT_STATES, HpaHooks, add_hpa_core
 from hpatwin.model.pain_depression import add_pain_depression_layer
 from hpatwin.model.treatment_effects import add_treatment_effects
 
 NAME = "twin"
+#: Cohort and trial step (min): the twin's cohort configuration (accuracy in docs/engine.md).
+COHORT_TIME_STEP_MIN = 5.0
+#: The condition knobs at healthy values: an ``onset`` start settles with these, so the run
+#: shows the condition developing.
+ONSET_VALUES = {
+    "tissue_nociception": 1.0,
+    "depression_vulnerability": 0.0,
+    "trigger_point_predisposition": 0.0,
+}
 
 
 def build() -> OdeModel:
@@ -39,5 +48,13 @@ def build() -> OdeModel:
             tonic_drive=layer.tonic_drive,
             gr_target_multiplier=effects.gr_target_multiplier,
         ),
+    )
+    b.defaults = SimulationDefaults(
+        cohort_time_step=COHORT_TIME_STEP_MIN,
+        steady_start=True,
+        onset_values=ONSET_VALUES,
+        warmup_excluded={"injury_nociception": 0.0},  # an injury is a moment, not a condition
+        transient_states=TRANSIENT_STATES,
+        start_states=START_STATES,
     )
     return b.build()

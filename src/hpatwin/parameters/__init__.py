@@ -1,10 +1,9 @@
-"""Parameter registry: every number the model uses, with its unit, source and evidence level."""
+"""Parameter registry: every number the model uses, with its unit, source and evidence level.
 
-from hpatwin.parameters.registry import (
-    Evidence,
-    Parameter,
-    ParameterRegistry,
-    default_registry,
-)
+The registry of the built-in models is :func:`hpatwin.model.default_registry` (the model
+layer builds it; this layer sits below the models).
+"""
 
-__all__ = ["Evidence", "Parameter", "ParameterRegistry", "default_registry"]
+from hpatwin.parameters.registry import Evidence, Parameter, ParameterRegistry
+
+__all__ = ["Evidence", "Parameter", "ParameterRegistry"]

@@ -119,13 +119,20 @@ class ParameterRegistry:
 
     Example
     -------
-    >>> from hpatwin.parameters import default_registry
-    >>> reg = default_registry()
-    >>> len(reg.select(model="karin2020")) > 5
-    True
+    A composite model (the twin: HPA core + pain-depression layer + treatments)
+    registers its parameters under their components; :meth:`add_model` records which
+    parameters make it up, so ``select(model="twin")`` lists them all.
+
+    >>> reg = ParameterRegistry()
+    >>> p = Parameter("k", 1.0, "1/min", "rate", "assumed", Evidence.ASSUMPTION, "core",
+    ...               rationale="order of magnitude only")
+    >>> reg.add_model("whole", [p])
+    >>> [q.name for q in reg.select(model="whole")], reg.models()
+    (['k'], ['core'])
     """
 
     _items: dict[tuple[str, str], Parameter] = field(default_factory=dict)
+    _members: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     def add(self, parameter: Parameter) -> None:
         """Register one parameter; a duplicate ``(model, name)`` is an error."""
@@ -143,6 +150,16 @@ class ParameterRegistry:
         for parameter in parameters:
             self.add(parameter)
 
+    def add_model(self, model: str, parameters: Iterable[Parameter]) -> None:
+        """Register a model's parameters and remember that they make up ``model``."""
+        chosen = list(parameters)
+        self.extend(chosen)
+        self._members[model] = tuple((p.model, p.name) for p in chosen)
+
+    def model_names(self) -> list[str]:
+        """Every model that can be selected: components and the models added whole."""
+        return sorted({*self.models(), *self._members})
+
     def __iter__(self) -> Iterator[Parameter]:
         return iter(self._items.values())
 
@@ -159,15 +176,11 @@ class ParameterRegistry:
         """Parameters filtered by model and/or evidence level, sorted by model then name."""
         level = Evidence.parse(evidence) if isinstance(evidence, str) else evidence
         if model is not None and model not in self.models():
-            # a composite model (e.g. the twin) registers its parameters under its components
-            from hpatwin.model.catalogue import get_model, model_names
-
-            if model not in model_names():
-                known = sorted({*self.models(), *model_names()})
-                raise ValueError(f"model: unknown model {model!r}; known: {', '.join(known)}")
-            chosen = [
-                p for p in get_model(model).parameters if level is None or p.evidence is level
-            ]
+            if model not in self._members:
+                known = ", ".join(self.model_names())
+                raise ValueError(f"model: unknown model {model!r}; known: {known}")
+            chosen = [self._items[key] for key in self._members[model]]
+            chosen = [p for p in chosen if level is None or p.evidence is level]
             return sorted(chosen, key=lambda p: (p.model, p.name))
         chosen = [
             p
@@ -215,13 +228,3 @@ class ParameterRegistry:
             ]
             rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         return "\n".join(rows) + "\n"
-
-
-def default_registry() -> ParameterRegistry:
-    """The registry of every built-in model's parameters."""
-    from hpatwin.model.catalogue import all_models
-
-    registry = ParameterRegistry()
-    for model in all_models():
-        registry.extend(model.parameters)
-    return registry

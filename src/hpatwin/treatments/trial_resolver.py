@@ -1,7 +1,7 @@
 """The plan resolver of in-silico trials: a ``plan:`` arm's YAML → inputs and per-patient exposure.
 
-Importing :mod:`hpatwin.treatments` registers :func:`resolve_trial_plan` with
-:func:`hpatwin.trials.register_plan_resolver`, so a trial spec can give an arm as
+:func:`resolve_trial_plan` is what :mod:`hpatwin.trials` uses for ``plan:`` arms, so a
+trial spec can give an arm as
 ``{name: ea_2hz, plan: ../plans/ea_2hz.yaml}`` (relative to the spec file). For each such arm
 the trial runner calls ``resolve_trial_plan(path, model, patients, duration_days)`` once; it
 
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,26 @@ from hpatwin.treatments.compile import (
 from hpatwin.treatments.drugs import CLEARANCE_FACTOR_BOUNDS
 from hpatwin.treatments.patient import PatientFactors
 from hpatwin.treatments.plan import PlanError, TreatmentPlan, load_plan
-from hpatwin.trials.arms import Treatment, register_plan_resolver
+
+
+@dataclass(frozen=True)
+class Treatment:
+    """What a plan compiles to: input schedules and parameter overrides.
+
+    ``inputs`` hold absolute values in the model's time unit (minutes);
+    ``parameters`` hold a number, or one value per patient row given to the
+    resolver (same order).
+
+    Example
+    -------
+    >>> from hpatwin.engine.inputs import Schedule
+    >>> Treatment(inputs={"stress_input": Schedule.of([(1440, 1.5)])}).parameters
+    {}
+    """
+
+    inputs: Mapping[str, float | Schedule] = field(default_factory=dict)
+    parameters: Mapping[str, float | NDArray[np.float64]] = field(default_factory=dict)
+
 
 RENAL_IMPAIRMENT_CRCL_ML_MIN: dict[str, float | None] = {
     "none": None,
@@ -244,10 +264,10 @@ def resolve_trial_plan(
     return Treatment(inputs=inputs, parameters=parameters)
 
 
-register_plan_resolver(resolve_trial_plan)
 
 __all__ = [
     "RENAL_IMPAIRMENT_CRCL_ML_MIN",
+    "Treatment",
     "check_plan_inputs",
     "clearance_factors",
     "patient_factors",

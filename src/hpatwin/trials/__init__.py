@@ -20,9 +20,9 @@ Example
 0.3
 """
 
+from hpatwin.treatments.trial_resolver import Treatment
 from hpatwin.trials.arms import (
     PlanResolver,
-    Treatment,
     clear_plan_resolver,
     get_plan_resolver,
     register_plan_resolver,

@@ -1,12 +1,12 @@
-"""Arms and their treatments: raw model inputs/parameters, or plans via a pluggable resolver.
+"""Arms and their treatments: raw model inputs/parameters, or plans compiled by a resolver.
 
 A treatment reaches the model in two ways: **inputs** (piecewise-constant in
 time, one schedule shared by the arm) and **parameter overrides** (constant
 over the run, possibly per patient, e.g. exposure changed by hepatic
 impairment). Raw arms give both in the spec; ``plan:`` arms hand a plan file
-to the registered :data:`PlanResolver` (``hpatwin.treatments`` registers one
-on import: :func:`hpatwin.treatments.trial_resolver.resolve_trial_plan`), which
-compiles it over the trial's duration and returns a :class:`Treatment`.
+to :func:`hpatwin.treatments.trial_resolver.resolve_trial_plan` (or a replacement
+registered with :func:`register_plan_resolver`), which compiles it over the trial's
+duration and returns a :class:`~hpatwin.treatments.trial_resolver.Treatment`.
 
 Plans are resolved once, in the process that runs :func:`hpatwin.trials.run_trial`;
 only plain data (schedules and numbers) travel to Dask workers, so workers
@@ -22,8 +22,6 @@ Schedule(changes=((0.0, 2.0), (1440.0, 1.0)))
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,30 +34,12 @@ from numpy.typing import NDArray
 from hpatwin.engine.inputs import Schedule
 from hpatwin.model.definition import OdeModel
 from hpatwin.model.phenotypes import get_phenotype
+from hpatwin.treatments.trial_resolver import Treatment, resolve_trial_plan
 from hpatwin.trials.spec import ArmSpec, TrialSpec
 
 #: inputs an arm may not set (the runner owns them)
 RESERVED_INPUTS = ("ultradian_pulse",)
 MINUTES_PER_DAY = 1440.0
-
-
-@dataclass(frozen=True)
-class Treatment:
-    """What a plan compiles to: input schedules and parameter overrides.
-
-    ``inputs`` hold absolute values in the model's time unit (minutes);
-    ``parameters`` hold a number, or one value per patient row given to the
-    resolver (same order).
-
-    Example
-    -------
-    >>> from hpatwin.engine.inputs import Schedule
-    >>> Treatment(inputs={"stress_input": Schedule.of([(1440, 1.5)])}).parameters
-    {}
-    """
-
-    inputs: Mapping[str, float | Schedule] = field(default_factory=dict)
-    parameters: Mapping[str, float | NDArray[np.float64]] = field(default_factory=dict)
 
 
 PlanResolver = Callable[[Path, OdeModel, pd.DataFrame, int], Treatment]
@@ -72,20 +52,20 @@ _RESOLVERS: list[PlanResolver] = []
 
 
 def register_plan_resolver(resolver: PlanResolver) -> None:
-    """Install the function that compiles ``plan:`` arms (replacing any earlier one).
+    """Install a replacement for the function that compiles ``plan:`` arms.
 
     Example
     -------
     >>> register_plan_resolver(lambda path, model, patients, days: Treatment())
-    >>> get_plan_resolver() is not None
-    True
+    >>> get_plan_resolver() is resolve_trial_plan
+    False
     >>> clear_plan_resolver()
     """
     _RESOLVERS[:] = [resolver]
 
 
 def clear_plan_resolver() -> None:
-    """Remove the registered plan resolver.
+    """Remove a registered replacement (the treatments package's resolver is used again).
 
     Example
     -------
@@ -95,20 +75,16 @@ def clear_plan_resolver() -> None:
     _RESOLVERS.clear()
 
 
-def get_plan_resolver() -> PlanResolver | None:
-    """The registered plan resolver; if none, try importing ``hpatwin.treatments`` (which
-    registers its own on import) once.
+def get_plan_resolver() -> PlanResolver:
+    """The plan resolver in use: a registered replacement, else the treatments package's
+    :func:`~hpatwin.treatments.trial_resolver.resolve_trial_plan`.
 
     Example
     -------
-    >>> register_plan_resolver(lambda path, model, patients, days: Treatment())
-    >>> callable(get_plan_resolver())
+    >>> get_plan_resolver() is resolve_trial_plan
     True
-    >>> clear_plan_resolver()
     """
-    if not _RESOLVERS and importlib.util.find_spec("hpatwin.treatments") is not None:
-        importlib.import_module("hpatwin.treatments")
-    return _RESOLVERS[0] if _RESOLVERS else None
+    return _RESOLVERS[0] if _RESOLVERS else resolve_trial_plan
 
 
 @dataclass(frozen=True)
@@ -246,16 +222,6 @@ def _plan_arm(
     plan = arm.plan if arm.plan.is_absolute() or spec.base_dir is None else spec.base_dir / arm.plan
     resolver = get_plan_resolver()
     empty = ResolvedArm(arm.name, arm.ratio, arm.description, plan=str(plan))
-    if resolver is None:
-        return (
-            empty,
-            {},
-            [
-                f"arms.{arm.name}.plan: no plan resolver is registered (install the treatments "
-                "package, or call hpatwin.trials.register_plan_resolver); give this arm raw "
-                "inputs/parameters instead"
-            ],
-        )
     if not plan.is_file():
         return empty, {}, [f"arms.{arm.name}.plan: plan file {plan} does not exist"]
     try:

@@ -44,16 +44,15 @@ from numpy.typing import NDArray
 
 from hpatwin.cohorts.calibration import COHORT_DT_MIN
 from hpatwin.engine.api import (
-    DEFAULT_STEPS,
     PULSE_PARAMETERS,
     WARMUP_SETTLE_DAYS,
     has_hpa_core,
     pulse_train_for,
-    simulate,
     steady_state,
 )
 from hpatwin.engine.inputs import InputValue, PulseTrain, Schedule
 from hpatwin.model.definition import OdeModel
+from hpatwin.simulation import simulate
 from hpatwin.trials.arms import ResolvedArm
 from hpatwin.trials.endpoints import (
     ConfiguredEndpoint,
@@ -70,9 +69,6 @@ from hpatwin.trials.spec import TrialSpec
 PULSE_INPUT = "ultradian_pulse"
 ENDPOINT_PREFIX = "endpoint:"
 DAILY_PREFIX = "daily:"
-#: trial integration steps (minutes) for models :data:`~hpatwin.engine.api.DEFAULT_STEPS` lacks:
-#: the twin runs at its cohort configuration's step (accuracy in docs/engine.md)
-TRIAL_TIME_STEPS: dict[str, float] = {"twin": COHORT_DT_MIN}
 _BUCKET_STEP = 16
 _MIN_WIDTH = 8
 _IMBALANCE_ALLOWANCE = 4
@@ -181,8 +177,8 @@ def uses_pulses(model: OdeModel, pulses: bool) -> bool:
 
 
 def time_step_min(spec: TrialSpec, model: OdeModel) -> float:
-    """Integration step: the spec's, else the engine default for the model (the twin: 5 min,
-    its cohort step, :data:`TRIAL_TIME_STEPS`).
+    """Integration step: the spec's, else the model's cohort step (its metadata; the twin:
+    5 min).
 
     Example
     -------
@@ -195,9 +191,7 @@ def time_step_min(spec: TrialSpec, model: OdeModel) -> float:
     """
     if spec.simulation.time_step_min is not None:
         return spec.simulation.time_step_min
-    if model.name in DEFAULT_STEPS:
-        return DEFAULT_STEPS[model.name][0]
-    return TRIAL_TIME_STEPS.get(model.name, 1.0)
+    return model.defaults.effective_cohort_time_step
 
 
 def block_width(spec: TrialSpec) -> int:

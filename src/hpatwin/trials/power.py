@@ -51,6 +51,7 @@ from numpy.typing import NDArray
 
 from hpatwin.io.atomic import atomic_path, refuse_overwrite
 from hpatwin.trials.chunk import ENDPOINT_PREFIX
+from hpatwin.trials.endpoints import configure_endpoints
 from hpatwin.trials.runner import TrialResult, prepare_trial, run_trial
 from hpatwin.trials.spec import TrialSpec, load_trial_spec
 from hpatwin.trials.statistics import (
@@ -278,8 +279,6 @@ def power_analysis(
 
 
 def _endpoint_kind(spec: TrialSpec, key: str) -> Literal["continuous", "binary"]:
-    from hpatwin.trials.endpoints import configure_endpoints
-
     for endpoint in configure_endpoints(spec):
         if endpoint.key == key:
             return endpoint.kind

@@ -16,7 +16,7 @@ Example
 
 from __future__ import annotations
 
-from hpatwin.model.definition import ModelBuilder, OdeModel
+from hpatwin.model.definition import ModelBuilder, OdeModel, SimulationDefaults
 from hpatwin.parameters import Evidence
 
 NAME = "gupta2007"
@@ -50,6 +50,7 @@ def build() -> OdeModel:
     b.rate(a, c / (1 + o * r / ki2) - kad * a)
     b.rate(r, (o * r) ** 2 / (k + (o * r) ** 2) + kcr - krd * r)
     b.rate(o, a - o)
+    b.defaults = SimulationDefaults(time_step=0.002, output_every=0.1)
     return b.build()
 
 

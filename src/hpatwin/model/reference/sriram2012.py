@@ -17,7 +17,7 @@ Example
 
 from __future__ import annotations
 
-from hpatwin.model.definition import ModelBuilder, OdeModel
+from hpatwin.model.definition import ModelBuilder, OdeModel, SimulationDefaults
 from hpatwin.parameters import Evidence
 
 NAME = "sriram2012"
@@ -84,4 +84,5 @@ def build() -> OdeModel:
         + p["V_S2"] * gr ** p["n1"] / (p["K1"] ** p["n1"] + gr ** p["n1"])
         - p["K_d5"] * gr,
     )
+    b.defaults = SimulationDefaults(time_step=0.01, output_every=0.5)
     return b.build()

@@ -24,12 +24,12 @@ Effect size = difference of arm means at follow-up / pooled between-patient SD a
 follow-up (both arms, ``ddof=1``). The model outputs expected values without report
 noise and the ultradian pulses are off, so the SD is between-patient only.
 
-Run ``python -m hpatwin.treatments.calibration --patients 300`` to reproduce the
+Run ``python -m hpatwin.cohorts.treatment_calibration --patients 300`` to reproduce the
 figures in ``docs/treatments.md``.
 
 Example
 -------
->>> from hpatwin.treatments.calibration import ea_plan, sessions_before
+>>> from hpatwin.cohorts.treatment_calibration import ea_plan, sessions_before
 >>> plan = ea_plan(4, ("mon", "thu"))
 >>> plan["ea_schedules"][0]["count"], sessions_before(plan, day=7)
 (4, 2)
@@ -48,6 +48,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
+
+from hpatwin.cohorts.population import generate_population, population_parameters
+from hpatwin.engine.api import steady_state
+from hpatwin.model.catalogue import get_model
+from hpatwin.model.phenotypes import get_phenotype
+from hpatwin.simulation import simulate
 
 #: cohort configuration (accuracy documented in docs/engine.md)
 COHORT_DT_MIN = 5.0
@@ -177,11 +183,6 @@ def enrol(
     >>> list(inspect.signature(enrol).parameters)[-3:]
     ['min_phq9', 'min_nrs', 'exacerbation']
     """
-    from hpatwin.cohorts.population import generate_population, population_parameters
-    from hpatwin.engine.api import simulate, steady_state
-    from hpatwin.model.catalogue import get_model
-    from hpatwin.model.phenotypes import get_phenotype
-
     population = generate_population(n, phenotype, seed=seed)
     parameters = {
         **{k: np.full(n, v) for k, v in get_phenotype(phenotype).parameters.items()},
@@ -231,8 +232,6 @@ def run_arm(
     >>> run_arm.__annotations__["return"]
     'xr.Dataset'
     """
-    from hpatwin.engine.api import simulate
-
     return simulate(
         "twin",
         days=days,
@@ -529,7 +528,7 @@ def markdown(result: TreatmentCalibration) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> TreatmentCalibration:
-    """Command line: ``python -m hpatwin.treatments.calibration --patients N [--out DIR]``.
+    """Command line: ``python -m hpatwin.cohorts.treatment_calibration --patients N [--out DIR]``.
 
     >>> main(["--help"])  # doctest: +ELLIPSIS
     Traceback (most recent call last):

@@ -1,4 +1,4 @@
-"""Treatment calibration at a CI-affordable size (hpatwin.treatments.calibration).
+"""Treatment calibration at a CI-affordable size (hpatwin.cohorts.treatment_calibration).
 
 80 patients drawn per cohort (about 65-70 enrolled) with the module's seeds; about 2.5
 minutes on the 2-core machine. The documented 300-patient run is in docs/treatments.md.
@@ -10,7 +10,7 @@ import functools
 
 import pytest
 
-from hpatwin.treatments.calibration import (
+from hpatwin.cohorts.treatment_calibration import (
     DepressionTrial,
     PainTrial,
     TimeCourse,
