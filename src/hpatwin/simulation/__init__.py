@@ -11,6 +11,7 @@ Example
 '{"dtype":"float32","engine":"jax"}'
 """
 
+from hpatwin.simulation.conformance import Check, ConformanceReport, check_model
 from hpatwin.simulation.engines import Engine, EngineName, JaxEngine, ScipyEngine, engine_named
 from hpatwin.simulation.front_door import simulate
 from hpatwin.simulation.provenance import base_provenance, hpatwin_version, plan_identity
@@ -25,6 +26,8 @@ from hpatwin.simulation.scenario import (
 
 __all__ = [
     "START_POLICIES",
+    "Check",
+    "ConformanceReport",
     "Engine",
     "EngineName",
     "JaxEngine",
@@ -32,6 +35,7 @@ __all__ = [
     "ScipyEngine",
     "StartPolicy",
     "base_provenance",
+    "check_model",
     "engine_named",
     "hpatwin_version",
     "plan_identity",
