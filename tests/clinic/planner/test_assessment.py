@@ -132,8 +132,9 @@ def test_yaml_and_json_files(tmp_path: Path) -> None:
         ("duloxetine 60 mg once daily", "duloxetine", 60.0, "once daily"),
         ("Cymbalta 60mg", "Cymbalta", 60.0, None),
         ("paracetamol 1 g", "paracetamol", 1000.0, None),
-        ("fentanyl 25 mcg/h patch", "fentanyl", 0.025, "/h patch"),
-        ("aspirin 81,5 mg", "aspirin", 81.5, None),
+        ("fentanyl 25 mcg/h patch", "fentanyl", None, "patch"),
+        ("aspirin 81.5 mg", "aspirin", 81.5, None),
+        ("aspirin 1000 mg three times daily", "aspirin", 1000.0, "three times daily"),
         ("St John's wort", "St John's wort", None, None),
     ],
 )

@@ -11,6 +11,7 @@ MODULES = [
     "hpatwin.clinic.planner",
     "hpatwin.clinic.planner.knowledge",
     "hpatwin.clinic.planner.assessment",
+    "hpatwin.clinic.planner.freetext",
     "hpatwin.clinic.planner.safety",
     "hpatwin.clinic.planner.plan",
     "hpatwin.clinic.planner.render",

@@ -181,6 +181,14 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"medications": ["venlafaxine 75 mg", "ibuprofen 400 mg"]},
         {"medications": ["venlafaxine 75 mg", "paracetamol 1 g"]},
     ),
+    "dose-above-label-maximum": (
+        {"medications": ["duloxetine 600 mg/day"]},
+        {"medications": ["duloxetine 120 mg/day"]},
+    ),
+    "daily-dose-not-computable": (
+        {"medications": ["duloxetine 60 mg"]},
+        {"medications": ["duloxetine 60 mg once daily"]},
+    ),
     "unrecognised-medication": (
         {"medications": ["zorblax 5 mg"]},
         {"medications": ["Cymbalta 60 mg"]},

@@ -45,6 +45,12 @@ from pydantic import (
 )
 
 from hpatwin.clinic.instruments import InstrumentError, InstrumentResult, score_phq9
+from hpatwin.clinic.planner.freetext import (
+    clean_text,
+    parse_condition_text,
+    parse_frequency,
+    parse_medication_text,
+)
 from hpatwin.clinic.planner.knowledge import (
     KnowledgeBase,
     LiverStatus,
@@ -142,19 +148,22 @@ class Sex(StrEnum):
     UNKNOWN = "unknown"
 
 
-_DOSE = re.compile(r"(\d+(?:[.,]\d+)?)\s*(mg|mcg|µg|ug|g)\b", re.IGNORECASE)
-_UNIT_TO_MG = {"mg": 1.0, "mcg": 0.001, "µg": 0.001, "ug": 0.001, "g": 1000.0}
+_UNIT_TO_MG = {"mg": 1.0, "mcg": 0.001, "µg": 0.001, "μg": 0.001, "ug": 0.001, "g": 1000.0}
+_TIMES_PER_DAY = _ranged(1 / 28, 24)
 
 
 class MedicationEntry(BaseModel):
-    """One medication as entered: name (generic or brand), optional dose and frequency.
+    """One medication: name (generic or brand), dose, frequency; structured or free text.
 
-    A plain string such as ``"duloxetine 60 mg once daily"`` is split into name and dose.
+    Structured: ``{"name": "duloxetine", "dose": 60, "unit": "mg", "times_per_day": 1}`` (or
+    ``dose_mg``; or ``daily_dose_mg``). A plain string such as ``"duloxetine 60 mg once daily"``
+    (or a ``name`` with a dose in it) goes through :func:`~hpatwin.clinic.planner.freetext.\
+parse_medication_text`, which refuses ambiguous numbers, several doses and negations.
 
     Example
     -------
-    >>> MedicationEntry.from_text("Cymbalta 60 mg daily").dose_mg
-    60.0
+    >>> MedicationEntry.from_text("Cymbalta 60 mg twice daily").daily_dose()
+    120.0
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -162,6 +171,49 @@ class MedicationEntry(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     dose_mg: DoseMg | None = None
     frequency: str | None = Field(default=None, max_length=100)
+    times_per_day: Annotated[float | None, _TIMES_PER_DAY[0], _TIMES_PER_DAY[1]] = None
+    daily_dose_mg: DoseMg | None = None
+    combination_strength: str | None = Field(default=None, max_length=100)
+    dose_rate: str | None = Field(default=None, max_length=100)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _structured_or_text(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        if "dose" in data or "unit" in data:
+            dose, unit = data.pop("dose", None), data.pop("unit", None)
+            if dose is None or unit is None:
+                raise ValueError("dose and unit go together (e.g. dose: 60, unit: mg)")
+            if "dose_mg" in data:
+                raise ValueError("give dose + unit or dose_mg, not both")
+            if not isinstance(unit, str) or unit.strip().lower() not in _UNIT_TO_MG:
+                raise ValueError(f"unit: expected one of {', '.join(_UNIT_TO_MG)}")
+            if isinstance(dose, bool) or not isinstance(dose, int | float):
+                raise ValueError("dose: expected a number (no text, no comma)")
+            data["dose_mg"] = float(dose) * _UNIT_TO_MG[unit.strip().lower()]
+        name = data.get("name")
+        if isinstance(name, str):
+            no_dose = all(
+                data.get(k) is None
+                for k in ("dose_mg", "daily_dose_mg", "combination_strength", "dose_rate")
+            )
+            parsed = parse_medication_text(name)
+            if no_dose:
+                for key, value in parsed.items():
+                    if key == "name" or data.get(key) is None:
+                        data[key] = value
+            elif parsed.keys() & {"dose_mg", "daily_dose_mg", "combination_strength"}:
+                raise ValueError("the name contains a dose as well as a dose field; give one")
+            else:
+                data["name"] = parsed["name"]
+        frequency = data.get("frequency")
+        if isinstance(frequency, str) and data.get("times_per_day") is None:
+            recognised, per_day = parse_frequency(clean_text(frequency))
+            if recognised and per_day is not None:
+                data["times_per_day"] = per_day
+        return data
 
     @field_validator("name")
     @classmethod
@@ -170,23 +222,45 @@ class MedicationEntry(BaseModel):
             raise ValueError("must not be blank")
         return value.strip()
 
+    @model_validator(mode="after")
+    def _consistent(self) -> MedicationEntry:
+        if (
+            self.daily_dose_mg is not None
+            and self.dose_mg is not None
+            and self.times_per_day is not None
+            and abs(self.dose_mg * self.times_per_day - self.daily_dose_mg)
+            > 1e-6 * self.daily_dose_mg
+        ):
+            raise ValueError(
+                f"daily_dose_mg {self.daily_dose_mg:g} does not match dose_mg x times_per_day "
+                f"({self.dose_mg * self.times_per_day:g})"
+            )
+        return self
+
     @classmethod
     def from_text(cls, text: str) -> MedicationEntry:
-        """Parse ``"<name> [<dose> mg|mcg|g] [frequency]"``.
+        """Parse ``"<name> [<dose> mg|mcg|g] [frequency]"`` (see :mod:`.freetext`).
 
         Example
         -------
-        >>> MedicationEntry.from_text("fentanyl 25 mcg/h").dose_mg
-        0.025
+        >>> MedicationEntry.from_text("fentanyl 25 mcg/h patch").dose_rate
+        '25 mcg/h'
         """
-        match = _DOSE.search(text)
-        if match is None:
-            return cls(name=text)
-        amount = float(match.group(1).replace(",", "."))
-        dose_mg = amount * _UNIT_TO_MG[match.group(2).lower()]
-        name = text[: match.start()].strip() or text
-        rest = text[match.end() :].strip(" ,;")
-        return cls(name=name, dose_mg=dose_mg, frequency=rest or None)
+        return cls.model_validate({"name": text})
+
+    def daily_dose(self) -> float | None:
+        """Total mg per day when known (``daily_dose_mg``, or dose x times per day).
+
+        Example
+        -------
+        >>> MedicationEntry(name="x", dose_mg=50, times_per_day=3).daily_dose()
+        150.0
+        """
+        if self.daily_dose_mg is not None:
+            return float(self.daily_dose_mg)
+        if self.dose_mg is not None and self.times_per_day is not None:
+            return float(self.dose_mg * self.times_per_day)
+        return None
 
     def display(self) -> str:
         """Name with dose.
@@ -196,40 +270,60 @@ class MedicationEntry(BaseModel):
         >>> MedicationEntry(name="duloxetine", dose_mg=60).display()
         'duloxetine 60 mg'
         """
-        return self.name if self.dose_mg is None else f"{self.name} {self.dose_mg:g} mg"
-
-
-_UNCONTROLLED = re.compile(r"\b(uncontrolled|poorly controlled|not controlled|refractory)\b", re.I)
-_CONTROLLED = re.compile(r"\b(well[- ]controlled|controlled|seizure[- ]free)\b", re.I)
+        if self.dose_mg is not None:
+            return f"{self.name} {self.dose_mg:g} mg"
+        if self.daily_dose_mg is not None:
+            return f"{self.name} {self.daily_dose_mg:g} mg/day"
+        if self.combination_strength is not None:
+            return f"{self.name} {self.combination_strength}"
+        if self.dose_rate is not None:
+            return f"{self.name} {self.dose_rate}"
+        return self.name
 
 
 class ConditionEntry(BaseModel):
-    """One condition as entered, with optional site (``region``) and control status.
+    """One condition: name (or a KB ``code``), optional site (``region``) and control status.
 
-    Words such as "uncontrolled" or "well controlled" in the name set ``controlled``.
+    Structured: ``{"code": "epilepsy", "controlled": false}`` (``code`` is a KB condition
+    category). Free text goes through :func:`~hpatwin.clinic.planner.freetext.\
+parse_condition_text`: words such as "uncontrolled" or "well controlled" set ``controlled``;
+    negations ("no pacemaker") and doubt ("?epilepsy") are refused.
 
     Example
     -------
-    >>> ConditionEntry.from_text("uncontrolled epilepsy").controlled
+    >>> ConditionEntry.from_text("epilepsy, not well controlled").controlled
     False
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=200)
+    code: str | None = Field(default=None, max_length=100)
     region: str | None = Field(default=None, max_length=100)
     controlled: bool | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _infer_control(cls, data: Any) -> Any:
-        if isinstance(data, Mapping) and data.get("controlled") is None:
-            name = data.get("name")
-            if isinstance(name, str):
-                if _UNCONTROLLED.search(name):
-                    data = {**data, "controlled": False}
-                elif _CONTROLLED.search(name):
-                    data = {**data, "controlled": True}
+        if not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        if data.get("name") is None and isinstance(data.get("code"), str):
+            data["name"] = data["code"].replace("_", " ")
+            return data
+        name = data.get("name")
+        if isinstance(name, str):
+            parsed = parse_condition_text(name)
+            data["name"] = parsed["name"]
+            if "controlled" in parsed:
+                if (
+                    data.get("controlled") is not None
+                    and data["controlled"] != parsed["controlled"]
+                ):
+                    raise ValueError(
+                        f"controlled: {data['controlled']} contradicts the name's wording"
+                    )
+                data["controlled"] = parsed["controlled"]
         return data
 
     @classmethod
@@ -241,7 +335,7 @@ class ConditionEntry(BaseModel):
         >>> ConditionEntry.from_text("epilepsy, well controlled").controlled
         True
         """
-        return cls(name=text)
+        return cls.model_validate({"name": text})
 
 
 class Assessment(BaseModel):
@@ -367,7 +461,7 @@ class Assessment(BaseModel):
             if isinstance(item, str):
                 if not item.strip():
                     raise ValueError(f"[{index}] is blank")
-                parsed.append(MedicationEntry.from_text(item.strip()))
+                parsed.append({"name": item.strip()})
             else:
                 parsed.append(item)
         return tuple(parsed)
@@ -379,10 +473,7 @@ class Assessment(BaseModel):
             return ()
         if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
             raise ValueError("expected a list of conditions")
-        return tuple(
-            ConditionEntry.from_text(item.strip()) if isinstance(item, str) else item
-            for item in value
-        )
+        return tuple({"name": item.strip()} if isinstance(item, str) else item for item in value)
 
     @model_validator(mode="after")
     def _consistency(self) -> Assessment:
@@ -595,6 +686,8 @@ class ResolvedMedication:
     drug_ids: tuple[str, ...]
     classes: frozenset[str]
     notes: tuple[str, ...] = ()
+    label_max_mg: tuple[tuple[str, float], ...] = ()
+    """``(drug id, label maximum mg/day)`` for the matched drugs that have one."""
 
     @property
     def recognised(self) -> bool:
@@ -713,14 +806,29 @@ def _resolve_medication(entry: MedicationEntry, kb: KnowledgeBase) -> ResolvedMe
             if entry.dose_mg is None:
                 notes.append(f"{drug_id} dose not stated: screened as an analgesic dose")
         classes.update(drug.classes)
-    return ResolvedMedication(entry, drug_ids, frozenset(classes), tuple(notes))
+    maxima = tuple(
+        (drug_id, float(kb.drugs[drug_id].max_daily.mg))  # type: ignore[union-attr]
+        for drug_id in drug_ids
+        if kb.drugs[drug_id].max_daily is not None
+    )
+    return ResolvedMedication(entry, drug_ids, frozenset(classes), tuple(notes), maxima)
 
 
 def _resolve_condition(
     entry: ConditionEntry, kb: KnowledgeBase, unknown_regions: list[str]
 ) -> ResolvedCondition:
-    matches = _indexes(kb).conditions.find(entry.name)
-    category = max(matches, key=lambda m: len(m[0]))[1] if matches else None
+    if entry.code is not None:
+        if entry.code not in kb.conditions:
+            raise AssessmentError(
+                [
+                    f"conditions: code {clean_text(entry.code)[:40]!r} is not a known condition; "
+                    f"known: {', '.join(sorted(kb.conditions))}"
+                ]
+            )
+        category: str | None = entry.code
+    else:
+        matches = _indexes(kb).conditions.find(entry.name)
+        category = max(matches, key=lambda m: len(m[0]))[1] if matches else None
     region: str | None = None
     has_region = category is not None and kb.conditions[category].has_region
     if entry.region is not None:

@@ -311,6 +311,19 @@ class LowDose(_Frozen):
     sources: list[str] = Field(min_length=1)
 
 
+class MaxDaily(_Frozen):
+    """The label's maximum total daily dose of a drug, with its sources.
+
+    Example
+    -------
+    >>> MaxDaily(mg=120, sources=["x"]).mg
+    120.0
+    """
+
+    mg: StrictNumber = Field(gt=0)
+    sources: list[str] = Field(min_length=1)
+
+
 class DrugEntry(_Frozen):
     """A recognised drug: generic id, brand names and synonyms, and its classes.
 
@@ -324,6 +337,7 @@ class DrugEntry(_Frozen):
     names: list[str] = Field(default_factory=list)
     classes: list[str] = Field(min_length=1)
     low_dose: LowDose | None = None
+    max_daily: MaxDaily | None = None
 
     def all_names(self) -> tuple[str, ...]:
         """Generic name (with underscores as spaces) followed by brand names and synonyms.
@@ -578,6 +592,8 @@ class ScheduleItem(SourcedRule):
     weeks: tuple[int, int] | None = None
     sessions_per_week: StrictInt | None = Field(default=None, ge=1, le=7)
     minutes: tuple[int, int] | None = None
+    modality: Literal["any", "needling", "ea"] = "any"
+    """``ea``/``needling``: left out of a plan in which that modality is withheld or unused."""
 
 
 class ReviewItem(SourcedRule):
@@ -668,6 +684,8 @@ _PREDICATE_KEYS: tuple[str, ...] = (
     "point_tag",
     "pain_region_in",
     "unrecognised",
+    "dose_above_label_max",
+    "daily_dose_unknown",
 )
 
 
@@ -718,6 +736,8 @@ class Predicate(BaseModel):
     point_tag: str | None = None
     pain_region_in: list[str] | None = None
     unrecognised: Literal["medication", "condition", "pain_region"] | None = None
+    dose_above_label_max: Literal[True] | None = None
+    daily_dose_unknown: Literal[True] | None = None
 
     @field_validator("condition", mode="before")
     @classmethod
@@ -1292,6 +1312,9 @@ def _cross_check(kb: KnowledgeBase) -> None:
                 need("drug_class", klass_id, f"drugs.yaml: drug {drug.id!r}: low_dose")
             for source_id in drug.low_dose.sources:
                 need("source", source_id, f"drugs.yaml: drug {drug.id!r}: low_dose")
+        if drug.max_daily is not None:
+            for source_id in drug.max_daily.sources:
+                need("source", source_id, f"drugs.yaml: drug {drug.id!r}: max_daily")
     for tag in kb.point_tags.values():
         for source_id in tag.sources:
             need("source", source_id, f"points.yaml: tag {tag.id!r}")

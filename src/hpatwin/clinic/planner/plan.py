@@ -125,6 +125,8 @@ class FrequencyRecommendation(_Model):
     withheld_by: tuple[str, ...]
     withheld_regions: dict[str, tuple[str, ...]]
     provenance: Provenance
+    alternatives: tuple[str, ...] = ()
+    """What may be offered instead when EA (or all needling) is withheld."""
 
 
 class RoleDecision(_Model):
@@ -622,14 +624,20 @@ def _review_week(phases: tuple[ScheduleItem, ...], session: int, max_week: int) 
     return None
 
 
-def _schedule(kb: KnowledgeBase) -> SchedulePlan:
+def _schedule(kb: KnowledgeBase, ea: bool = True, needling: bool = True) -> SchedulePlan:
+    """The schedule; delivery items of a withheld modality (EA, or all needling) are left out."""
     sched = kb.schedule
-    phases = tuple(sched.phases)
+    phases = tuple(sched.phases) if needling else ()
     weeks = sched.course.weeks or (0, 0)
+    delivery = tuple(
+        d
+        for d in sched.delivery
+        if (d.modality != "ea" or (ea and needling)) and (d.modality != "needling" or needling)
+    )
     return SchedulePlan(
         course=_schedule_entry(kb, sched.course),
         phases=tuple(_schedule_entry(kb, p) for p in phases),
-        delivery=tuple(_schedule_entry(kb, d) for d in sched.delivery),
+        delivery=tuple(_schedule_entry(kb, d) for d in delivery),
         review_session=sched.review_session,
         review_week=_review_week(phases, sched.review_session, weeks[1]),
         review_provenance=provenance_for(kb, sched.review_rule),
@@ -691,13 +699,49 @@ def _frequency(
         status = "permitted except in some regions"
     else:
         status = "permitted"
+    withheld_by = tuple(dict.fromkeys(result.ea_withheld + result.needling_withheld))
+    alternatives: tuple[str, ...] = ()
+    if status == "withheld":
+        # a withheld modality leaves no parameters in the plan
+        if result.needling_withheld:
+            alternatives = (
+                "No needling of any kind (withheld by "
+                f"{', '.join(result.needling_withheld)}): discuss non-needling care with the "
+                "treating clinician; pharmacotherapy stays with the prescriber.",
+            )
+        elif result.remaining_points:
+            alternatives = (
+                "Manual acupuncture (needling without electrical current) at the listed points, "
+                "on the same schedule: the rules that withhold EA "
+                f"({', '.join(result.ea_withheld)}) do not cover needling without current.",
+            )
+        else:
+            alternatives = (
+                "No points remain after the safety screen: discuss other care with the treating "
+                "clinician.",
+            )
+        return FrequencyRecommendation(
+            frequency=None,
+            table_row=rule.table_row,
+            profile={},
+            explanation=(
+                "Electrical stimulation is withheld by the safety screen "
+                f"({', '.join(withheld_by)}), so no EA frequency, intensity or EA session "
+                "length is given."
+            ),
+            electrical_stimulation=status,
+            withheld_by=withheld_by,
+            withheld_regions=dict(result.ea_withheld_regions),
+            provenance=provenance_for(kb, rule),
+            alternatives=alternatives,
+        )
     return FrequencyRecommendation(
         frequency=rule.frequency,
         table_row=rule.table_row,
         profile=dict(rule.profile),
         explanation=rule.explanation,
         electrical_stimulation=status,
-        withheld_by=tuple(dict.fromkeys(result.ea_withheld + result.needling_withheld)),
+        withheld_by=withheld_by,
         withheld_regions=dict(result.ea_withheld_regions),
         provenance=provenance_for(kb, rule),
     )
@@ -811,7 +855,11 @@ def build_plan(assessment: Assessment | Mapping[str, Any], kb: KnowledgeBase | N
         needling_withheld_by=result.needling_withheld,
         region_notes=region_notes,
         electrode_pairs=pairs,
-        schedule=_schedule(kb),
+        schedule=_schedule(
+            kb,
+            ea=any(p.electrical_stimulation for p in planned),
+            needling=not result.needling_withheld,
+        ),
         pharmacotherapy_notes=tuple(notes),
         unrecognised=Unrecognised(
             medications=picture.unrecognised_medications,

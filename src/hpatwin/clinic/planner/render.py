@@ -142,7 +142,9 @@ def render_text(plan: Plan) -> str:
     out += _heading("Indication")
     out += _wrap(plan.dominance.explanation, "  ")
     f = plan.frequency
-    if f.frequency is None:
+    if f.frequency is None and f.electrical_stimulation == "withheld":
+        out.append("  EA frequency: none (electrical stimulation withheld)")
+    elif f.frequency is None:
         out.append("  EA frequency: none (no indication row applies)")
     else:
         out.append(f"  EA frequency: {f.frequency} - {f.table_row}")
@@ -156,6 +158,8 @@ def render_text(plan: Plan) -> str:
     out.append(status)
     for region, region_rules in f.withheld_regions.items():
         out.append(f"    no EA in {region} (by {', '.join(region_rules)})")
+    for alternative in f.alternatives:
+        out += _wrap(f"Instead: {alternative}", "  ")
     out.append(f"  Role: {plan.role.role} (PHQ-9 {plan.role.phq9_severity})")
     out += _wrap(plan.role.statement)
     out += _wrap(_provenance_line(plan.role.provenance))
@@ -401,7 +405,15 @@ def render_html(plan: Plan) -> str:
     f = plan.frequency
     parts.append("<h2>Indication</h2>")
     parts.append(f"<p>{_e(plan.dominance.explanation)}</p>")
-    freq = _e(f.frequency) if f.frequency else "none (no indication row applies)"
+    freq = (
+        _e(f.frequency)
+        if f.frequency
+        else (
+            "none (electrical stimulation withheld)"
+            if f.electrical_stimulation == "withheld"
+            else "none (no indication row applies)"
+        )
+    )
     parts.append(
         f"<p><strong>EA frequency: {freq}</strong> - {_e(f.table_row)}. {_e(f.explanation)}</p>"
     )
@@ -416,6 +428,8 @@ def render_html(plan: Plan) -> str:
     parts.append(
         f"<p>Electrical stimulation: <strong>{_e(f.electrical_stimulation)}</strong>{withheld}</p>"
     )
+    for alternative in f.alternatives:
+        parts.append(f"<p>Instead: {_e(alternative)}</p>")
     if f.withheld_regions:
         parts.append(
             _list(

@@ -343,6 +343,24 @@ def _evaluate(predicate: Predicate, context: _Context) -> list[str] | None:
             "pain_region": picture.unrecognised_regions,
         }[predicate.unrecognised]
         return list(items) or None
+    if predicate.dose_above_label_max is not None:
+        hits = []
+        for m in picture.medications:
+            daily = m.entry.daily_dose()
+            for _, maximum in m.label_max_mg:
+                if daily is not None and daily > maximum * (1 + 1e-9):
+                    hits.append(
+                        f"{m.display()}: {daily:g} mg/day above the label maximum "
+                        f"{maximum:g} mg/day"
+                    )
+        return hits or None
+    if predicate.daily_dose_unknown is not None:
+        hits = [
+            f"{m.display()}: daily dose not computable (give dose and frequency)"
+            for m in picture.medications
+            if m.entry.daily_dose() is None and m.label_max_mg
+        ]
+        return hits or None
     raise AssertionError(f"unhandled predicate key {key!r}")  # pragma: no cover
 
 
