@@ -18,7 +18,7 @@ Example
 >>> try:
 ...     parse_medication_text("aspirin 1,000 mg three times daily")
 ... except FreeTextError as exc:
-...     print(str(exc)[:55])
+...     print(str(exc)[:56])
 'aspirin 1,000 mg three times daily': the number '1,000'
 >>> parse_condition_text("epilepsy, not well controlled")
 {'name': 'epilepsy, not well controlled', 'controlled': False}
