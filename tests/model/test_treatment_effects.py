@@ -28,6 +28,7 @@ def _ea(frequency: str | float, count: int | None = None, **extra: Any) -> dict[
         "intensity_ma": 2.0,
         "tolerance_ma": 2.0,
         "points": POINTS,
+        "electrode_pairs": [["GV20", "GV29"]],  # PC6-ST36 would cross the chest
         **extra,
     }
     if count is None:

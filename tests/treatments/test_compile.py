@@ -18,6 +18,7 @@ from hpatwin.treatments import (
     frequency_shares,
     low_frequency_share,
 )
+from hpatwin.treatments.plan import PlanError
 
 
 def integral(schedule: Schedule, start: float, end: float) -> float:
@@ -108,13 +109,18 @@ def test_low_frequency_share_is_smooth_and_monotone() -> None:
     assert alternating and low + high == pytest.approx(1.0) and 0.5 < low < 1.0
 
 
-def test_relative_intensity_is_capped_with_a_note() -> None:
+def test_relative_intensity_at_the_cap_compiles() -> None:
     plan = TreatmentPlan.parse(
-        {"ea_sessions": [ea(0, frequency=2, intensity_ma=8, tolerance_ma=4)]}
+        {"ea_sessions": [ea(0, frequency=2, intensity_ma=6, tolerance_ma=4)]}
     )
     compiled = compile_plan(plan, days=1)
     assert compiled.inputs["ea_low_frequency_drive"].value_at(550) == 1.5
-    assert any("capped at 1.5" in note for note in compiled.notes)
+
+
+def test_intensity_far_above_tolerance_is_refused_not_noted() -> None:
+    """Issue #17: intensity 19x the tolerance threshold got only a note."""
+    with pytest.raises(PlanError, match=r"19× the tolerance threshold"):
+        TreatmentPlan.parse({"ea_sessions": [ea(0, frequency=2, intensity_ma=19, tolerance_ma=1)]})
 
 
 def test_sham_manual_dry_needling_and_cbt_inputs() -> None:
@@ -299,7 +305,13 @@ def test_plan_data_and_patient_type_are_checked() -> None:
 
 
 def test_pregnant_patient_gets_point_cautions() -> None:
-    plan = TreatmentPlan.parse({"ea_sessions": [ea(0, points=["LI4", "SP6", "GV20", "GV29"])]})
+    plan = TreatmentPlan.parse(
+        {
+            "ea_sessions": [
+                ea(0, points=["LI4", "SP6", "GV20", "GV29"], electrode_pairs=[["GV20", "GV29"]])
+            ]
+        }
+    )
     patient = PatientFactors(age_years=30, sex="female", pregnancy_trimester=2)
     notes = compile_plan(plan, days=1, patient=patient).notes
     cautions = [n for n in notes if n.startswith("caution:")]

@@ -424,3 +424,37 @@ def test_direct_construction_reports_like_parse() -> None:
     with pytest.raises(PlanError) as info:
         TreatmentPlan(ea_sessions=[ea(0, points=["GV20", "XX99"])])
     assert info.value.messages == ["ea_sessions[0].points[1]: unknown point code 'XX99'"]
+
+
+def test_arm_to_leg_electrode_pair_is_refused() -> None:
+    """Issue #17: a PC6–ST36 pair (arm to leg, current across the chest) was accepted."""
+    found = messages(
+        {"ea_sessions": [ea(0, points=["PC6", "ST36"], electrode_pairs=[["PC6", "ST36"]])]}
+    )
+    assert found == [
+        "ea_sessions[0].electrode_pairs[0]: PC6–ST36: the circuit runs from the upper limb to "
+        "the lower limb, so current crosses the chest or trunk; pair points within one limb or "
+        "one region"
+    ]
+    implicit = messages({"ea_sessions": [ea(0, points=["GV20", "GV29", "PC6", "ST36"])]})
+    assert implicit[0].startswith("ea_sessions[0].points: PC6–ST36: the circuit runs")
+
+
+def test_same_point_electrode_pair_is_refused() -> None:
+    """Issue #17: a GV20–GV20 pair was accepted."""
+    found = messages({"ea_sessions": [ea(0, electrode_pairs=[["GV20", "GV20"]])]})
+    assert found[0].startswith("ea_sessions[0].electrode_pairs[0]: GV20–GV20: both electrodes")
+
+
+def test_pairs_within_one_segment_are_accepted() -> None:
+    for points in (["GV20", "GV29"], ["PC6", "LI4"], ["BL23", "BL25"], ["ST36", "SP6"]):
+        TreatmentPlan.parse({"ea_sessions": [ea(0, points=points)]})
+
+
+def test_intensity_above_the_cap_is_refused() -> None:
+    found = messages({"ea_sessions": [ea(0, intensity_ma=19.0, tolerance_ma=1.0)]})
+    assert found == [
+        "ea_sessions[0].intensity_ma: 19 mA is 19× the tolerance threshold (1 mA); at most 1.5× "
+        "is accepted (EA is titrated to a comfortable tingling, never pain)"
+    ]
+    TreatmentPlan.parse({"ea_sessions": [ea(0, intensity_ma=1.5, tolerance_ma=1.0)]})

@@ -30,6 +30,12 @@ frequencies = st.one_of(
 currents = st.floats(min_value=0.05, max_value=20.0, allow_nan=False)
 
 
+def _intensity_and_tolerance(draw: st.DrawFn) -> dict[str, float]:
+    tolerance = draw(currents)
+    relative = draw(st.floats(min_value=0.01, max_value=1.5))
+    return {"intensity_ma": max(0.05, min(20.0, tolerance * relative)), "tolerance_ma": tolerance}
+
+
 @st.composite
 def session(draw: st.DrawFn, day: int, hour: int) -> tuple[str, dict[str, Any]]:
     """A session of a random kind inside the hour ``hour`` of ``day`` (≤ 50 min, start ≤ :09)."""
@@ -41,8 +47,7 @@ def session(draw: st.DrawFn, day: int, hour: int) -> tuple[str, dict[str, Any]]:
         return "ea_sessions", {
             **common,
             "frequency": draw(frequencies),
-            "intensity_ma": draw(currents),
-            "tolerance_ma": draw(currents),
+            **_intensity_and_tolerance(draw),
             "points": draw(st.sampled_from([["GV20", "GV29"], ["BL23", "BL25", "PC6", "LI4"]])),
         }
     if kind == "sham":

@@ -58,7 +58,7 @@ from hpatwin.simulation import simulate
 #: cohort configuration (accuracy documented in docs/engine.md)
 COHORT_DT_MIN = 5.0
 COHORT_DTYPE = "float32"
-#: points of the arms (systemic/limbic pairs GV20-GV29 and PC6-ST36); the model's course
+#: points of the arms (EA pair GV20-GV29; PC6 and ST36 needled); the model's course
 #: effects do not depend on the points, only on frequency and relative intensity
 POINTS = ("GV20", "GV29", "PC6", "ST36")
 #: PHQ-9 ≥ 10: Kroenke et al. 2001 cut-off (sensitivity and specificity 88 %)
@@ -109,7 +109,15 @@ def ea_plan(
         "name": f"EA {frequency} Hz × {sessions}",
         "start_weekday": "mon",
         "ea_schedules": [
-            {**session, "frequency": frequency, "intensity_ma": 2.0, "tolerance_ma": 2.0}
+            {
+                **session,
+                "frequency": frequency,
+                "intensity_ma": 2.0,
+                "tolerance_ma": 2.0,
+                # PC6 and ST36 are needled without current: an arm-to-leg circuit would cross
+                # the chest (the plan loader refuses it)
+                "electrode_pairs": [["GV20", "GV29"]],
+            }
         ],
     }
 

@@ -292,6 +292,78 @@ class _Recurrence(_Model):
         return days
 
 
+# ---------------------------------------------------------------------------- electrodes
+
+MAX_RELATIVE_INTENSITY = 1.5
+"""Largest accepted ``intensity_ma / tolerance_ma`` (the compiler's cap; above it is refused)."""
+
+# body segment of each catalogue region: a circuit must stay within one segment, so current
+# never crosses the chest (delivery-no-chest-crossing: Sierpina & Frenkel 2005; Cummings 2011)
+_SEGMENTS: dict[str, str] = {
+    "head": "head and neck",
+    "face": "head and neck",
+    "neck": "head and neck",
+    "forearm": "upper limb",
+    "wrist": "upper limb",
+    "hand": "upper limb",
+    "shoulder": "shoulder girdle",
+    "scapula": "upper back",
+    "back (paravertebral, T1-L5)": "back",
+    "lumbar": "lower back",
+    "lumbosacral": "lower back",
+    "lower abdomen": "lower abdomen",
+    "knee": "lower limb",
+    "knee (popliteal fossa)": "lower limb",
+    "lower leg": "lower limb",
+    "ankle": "lower limb",
+    "foot": "lower limb",
+}
+_MIDLINE = re.compile(r"^(?:GV|CV)\d+$|^EX-HN(?:1|3)$")
+
+
+def body_segment(code: str) -> str:
+    """The body segment of a point's region (``upper limb``, ``lower limb``, …).
+
+    Example
+    -------
+    >>> body_segment("PC6"), body_segment("ST36"), body_segment("GV20")
+    ('upper limb', 'lower limb', 'head and neck')
+    """
+    region = load_point_catalogue().get(code).region
+    return _SEGMENTS.get(region, region)
+
+
+def electrode_pair_problem(first: str, second: str) -> str | None:
+    """Why an electrode pair is refused, or ``None``.
+
+    A pair needs two different points in one body segment (one limb, the head, the lower back
+    …): a circuit from arm to leg or across segments routes current across the chest or trunk.
+    Both ends on one point code (``GV20–GV20``, or a bilateral ``PC6–PC6`` across the body) is
+    refused as well.
+
+    Example
+    -------
+    >>> electrode_pair_problem("PC6", "ST36")
+    'the circuit runs from the upper limb to the lower limb, so current crosses the chest or trunk; pair points within one limb or one region'
+    >>> electrode_pair_problem("GV20", "GV20")
+    'both electrodes on the same point code (a midline point cannot be paired with itself; a bilateral pair would cross the body)'
+    >>> electrode_pair_problem("GV20", "GV29") is None
+    True
+    """
+    if first == second:
+        return (
+            "both electrodes on the same point code (a midline point cannot be paired with "
+            "itself; a bilateral pair would cross the body)"
+        )
+    a, b = body_segment(first), body_segment(second)
+    if a != b:
+        return (
+            f"the circuit runs from the {a} to the {b}, so current crosses the chest or trunk; "
+            "pair points within one limb or one region"
+        )
+    return None
+
+
 # ---------------------------------------------------------------------------- sessions
 
 
@@ -329,9 +401,9 @@ class EASession(_EAFields):
     Example
     -------
     >>> s = EASession(day=3, start="09:00", frequency=2, intensity_ma=1.5, tolerance_ma=3,
-    ...               points=["GV20", "GV29", "PC6", "PC6"])
+    ...               points=["GV20", "GV29", "PC6", "LI4"])
     >>> s.pairs(), s.relative_intensity
-    ((('GV20', 'GV29'), ('PC6', 'PC6')), 0.5)
+    ((('GV20', 'GV29'), ('PC6', 'LI4')), 0.5)
     """
 
     day: Day
@@ -840,22 +912,41 @@ class TreatmentPlan(_Model):
             (f"ea_sessions[{i}]", s) for i, s in enumerate(self.ea_sessions)
         ] + [(f"ea_schedules[{i}]", s) for i, s in enumerate(self.ea_schedules)]
         for label, session in entries:
+            if session.relative_intensity > MAX_RELATIVE_INTENSITY:
+                problems.append(
+                    f"{label}.intensity_ma: {session.intensity_ma:g} mA is "
+                    f"{session.relative_intensity:.3g}× the tolerance threshold "
+                    f"({session.tolerance_ma:g} mA); at most {MAX_RELATIVE_INTENSITY:g}× is "
+                    "accepted (EA is titrated to a comfortable tingling, never pain)"
+                )
             if session.electrode_pairs is None:
                 if len(session.points) % 2:
                     problems.append(
                         f"{label}.points: EA needs electrode pairs; {len(session.points)} points "
                         "cannot be paired in order — list an even number or give electrode_pairs"
                     )
-                continue
-            if not session.electrode_pairs:
-                problems.append(f"{label}.electrode_pairs: EA needs at least one electrode pair")
-            for p, pair in enumerate(session.electrode_pairs):
-                for e, code in enumerate(pair):
-                    if code not in session.points:
-                        problems.append(
-                            f"{label}.electrode_pairs[{p}][{e}]: {code} is not among the "
-                            "session's points"
-                        )
+                    continue
+                where = "points"
+            else:
+                where = "electrode_pairs"
+                if not session.electrode_pairs:
+                    problems.append(
+                        f"{label}.electrode_pairs: EA needs at least one electrode pair"
+                    )
+                for p, pair in enumerate(session.electrode_pairs):
+                    for e, code in enumerate(pair):
+                        if code not in session.points:
+                            problems.append(
+                                f"{label}.electrode_pairs[{p}][{e}]: {code} is not among the "
+                                "session's points"
+                            )
+            for p, (first, second) in enumerate(session.pairs()):
+                if first not in session.points or second not in session.points:
+                    continue  # reported above
+                problem = electrode_pair_problem(first, second)
+                if problem:
+                    at = f"electrode_pairs[{p}]" if where == "electrode_pairs" else "points"
+                    problems.append(f"{label}.{at}: {first}–{second}: {problem}")
         return problems
 
     def _check_muscles(self) -> list[str]:
