@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,10 @@ from hpatwin.trials.spec import TrialSpec, parse_spec
 from tests.trials.synthetic_model import REFERENCE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# the synthetic trials use a plug-in model (module:function), which needs the explicit opt-in;
+# set before any Dask worker process starts so the workers inherit it
+os.environ["HPATWIN_ALLOW_PLUGINS"] = "1"
 
 HPA_SPEC: dict[str, Any] = {
     "name": "hpa-mini",

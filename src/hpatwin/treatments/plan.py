@@ -30,7 +30,6 @@ hpatwin.treatments.plan.PlanError: drugs[0].dose_mg: 90 mg × 2/day = 180 mg/day
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import defaultdict
@@ -51,6 +50,8 @@ from pydantic import (
     model_validator,
 )
 
+from hpatwin.errors import InputError
+from hpatwin.io.structured import load_structured
 from hpatwin.treatments.drugs import Drug, resolve_drug
 from hpatwin.treatments.points import load_point_catalogue
 
@@ -1076,6 +1077,10 @@ _INT_WITHOUT_SEXAGESIMAL = re.compile(
 )
 
 
+MAX_PLAN_BYTES = 1024 * 1024
+"""Largest plan file accepted."""
+
+
 class _PlanLoader(yaml.SafeLoader):
     """Safe YAML loader that keeps ``HH:MM`` clock times as strings."""
 
@@ -1108,26 +1113,9 @@ def load_plan(path: str | Path) -> TreatmentPlan:
     """
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlanError(["file not found"], str(file)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanError([f"cannot be read ({exc})"], str(file)) from None
-    if file.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise PlanError(
-                [f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"], str(file)
-            ) from None
-    else:
-        try:
-            data = yaml.load(text, Loader=_PlanLoader)  # a SafeLoader subclass
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise PlanError([f"not valid YAML ({where}{problem})"], str(file)) from None
+        data = load_structured(file, loader=_PlanLoader, max_bytes=MAX_PLAN_BYTES)
+    except InputError as err:
+        raise PlanError([err.problem], str(file)) from None
     if data is None:
         raise PlanError(["the file is empty"], str(file))
     return TreatmentPlan.parse(data, source=str(file))

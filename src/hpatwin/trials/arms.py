@@ -22,6 +22,7 @@ Schedule(changes=((0.0, 2.0), (1440.0, 1.0)))
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -215,6 +216,21 @@ def _raw_arm(arm: ArmSpec, model: OdeModel) -> tuple[ResolvedArm, list[str]]:
     return resolved, problems
 
 
+OUTSIDE_PLANS_ENV = "HPATWIN_ALLOW_OUTSIDE_PLANS"
+"""Environment variable (``1``) that lets a spec's plan paths leave the spec's folder."""
+
+
+def outside_plans_allowed() -> bool:
+    """Whether plan paths may point outside the spec's folder.
+
+    Example
+    -------
+    >>> outside_plans_allowed()
+    False
+    """
+    return os.environ.get(OUTSIDE_PLANS_ENV, "") == "1"
+
+
 def _plan_arm(
     arm: ArmSpec, spec: TrialSpec, model: OdeModel, patients: pd.DataFrame
 ) -> tuple[ResolvedArm, dict[str, NDArray[np.float64]], list[str]]:
@@ -222,6 +238,19 @@ def _plan_arm(
     plan = arm.plan if arm.plan.is_absolute() or spec.base_dir is None else spec.base_dir / arm.plan
     resolver = get_plan_resolver()
     empty = ResolvedArm(arm.name, arm.ratio, arm.description, plan=str(plan))
+    if spec.base_dir is not None and not outside_plans_allowed():
+        target = plan.resolve()
+        roots = (spec.base_dir.resolve(), Path.cwd().resolve())
+        if not any(target.is_relative_to(root) for root in roots if root != Path(root.anchor)):
+            return (
+                empty,
+                {},
+                [
+                    f"arms.{arm.name}.plan: {arm.plan} is outside the spec's folder and the working "
+                    "folder; keep plans there or allow it with --allow-outside-plans "
+                    f"({OUTSIDE_PLANS_ENV}=1)"
+                ],
+            )
     if not plan.is_file():
         return empty, {}, [f"arms.{arm.name}.plan: plan file {plan} does not exist"]
     try:

@@ -27,25 +27,34 @@ import hashlib
 import json
 import math
 import re
+import reprlib
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictInt,
     ValidationError,
     field_validator,
     model_validator,
 )
 
+from hpatwin.errors import InputError
+from hpatwin.io.structured import load_structured
+
 #: arms a spec may name with a bare string
 BUILTIN_ARMS: dict[str, str] = {"usual_care": "usual care: no study treatment"}
 
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]*$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _FRACTION_TOLERANCE = 1e-6
+
+
+MAX_SPEC_BYTES = 1024 * 1024
+"""Largest trial spec file accepted (a spec is a page of YAML)."""
 
 
 class TrialSpecError(ValueError):
@@ -163,7 +172,7 @@ class PopulationSpec(_Strict):
     10
     """
 
-    size: int = Field(..., description="number of patients")
+    size: StrictInt = Field(..., description="number of patients")
     phenotypes: dict[str, float] = Field(default_factory=lambda: {"healthy": 1.0})
     assignment: Literal["random", "exact"] = "random"
     variability: dict[str, float] = Field(default_factory=dict)
@@ -522,10 +531,10 @@ class TrialSpec(_Strict):
     ...
     """
 
-    name: str
-    description: str = ""
-    model: str = "hpa_core"
-    seed: int = 0
+    name: str = Field(..., min_length=1, max_length=100)
+    description: str = Field("", max_length=10_000)
+    model: str = Field("hpa_core", max_length=200)
+    seed: StrictInt = Field(0, ge=0, le=2**63 - 1)
     population: PopulationSpec
     arms: tuple[ArmSpec, ...]
     control_arm: str | None = None
@@ -543,6 +552,17 @@ class TrialSpec(_Strict):
     base_dir: Path | None = Field(
         None, description="folder that relative plan paths are resolved against"
     )
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, name: str) -> str:
+        # the name titles reports and default output folders: never a path
+        if not _SAFE_NAME.match(name) or ".." in name:
+            raise ValueError(
+                "must start with a letter or digit and use only letters, digits, spaces and "
+                "_ - . (no path separators, no '..')"
+            )
+        return name
 
     @field_validator("arms", mode="before")
     @classmethod
@@ -744,6 +764,19 @@ class TrialSpec(_Strict):
         return hashlib.sha256(text.encode()).hexdigest()
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 2
+_REPR.maxstring = 40
+_REPR.maxother = 40
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 4
+
+
+def _bounded_repr(value: Any) -> str:
+    """A short repr: never the whole input (a YAML alias bomb repr()s to gigabytes)."""
+    text = _REPR.repr(value)
+    return "".join(ch for ch in text if ch.isprintable())
+
+
 def format_validation_error(err: ValidationError) -> list[str]:
     """Readable ``field.path: message (got value)`` lines from a pydantic error.
 
@@ -760,7 +793,11 @@ def format_validation_error(err: ValidationError) -> list[str]:
         location = ".".join(str(part) for part in error["loc"])
         message = error["msg"].removeprefix("Value error, ")
         got = error.get("input")
-        shown = "" if error["type"] == "value_error" or isinstance(got, dict) else f" (got {got!r})"
+        shown = (
+            ""
+            if error["type"] == "value_error" or isinstance(got, dict | list | tuple)
+            else f" (got {_bounded_repr(got)})"
+        )
         lines.append(f"{location}: {message}{shown}" if location else f"{message}{shown}")
     return lines
 
@@ -785,13 +822,9 @@ def load_trial_spec(path: Path | str, **overrides: Any) -> TrialSpec:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise TrialSpecError([f"cannot read the file ({err.strerror})"], str(path)) from None
-    try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as err:
-        raise TrialSpecError([f"malformed YAML/JSON ({err})"], str(path)) from None
+        data = load_structured(path, max_bytes=MAX_SPEC_BYTES)
+    except InputError as err:
+        raise TrialSpecError([err.problem], str(path)) from None
     if not isinstance(data, dict):
         raise TrialSpecError(["expected a mapping at the top level"], str(path))
     data.update({k: v for k, v in overrides.items() if v is not None})
