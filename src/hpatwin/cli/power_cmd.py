@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from hpatwin.cli._trust import apply_trust, trust_options
 from hpatwin.trials.power import power_analysis
 from hpatwin.trials.spec import TrialSpecError, load_trial_spec
 
@@ -25,7 +26,13 @@ def _sizes(text: str) -> list[int]:
 @click.command("power")
 @click.argument("spec_path", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--sizes", required=True, help="Patients per arm, comma-separated (e.g. 20,40,80).")
-@click.option("--replicates", type=int, default=50, show_default=True, help="Trials per size.")
+@click.option(
+    "--replicates",
+    type=click.IntRange(1, 100_000),
+    default=50,
+    show_default=True,
+    help="Trials per size.",
+)
 @click.option(
     "--out",
     "out_dir",
@@ -35,11 +42,16 @@ def _sizes(text: str) -> list[int]:
 )
 @click.option(
     "--pool-per-arm",
-    type=int,
+    type=click.IntRange(min=1),
     default=None,
     help="Pooled patients per arm (default 5 × largest size).",
 )
-@click.option("--alpha", type=float, default=None, help="Significance level (default: the spec's).")
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=None,
+    help="Significance level (default: the spec's).",
+)
 @click.option(
     "--criterion",
     type=click.Choice(["p_value", "ci"]),
@@ -50,9 +62,15 @@ def _sizes(text: str) -> list[int]:
 @click.option(
     "--scheduler", default=None, help="Dask scheduler address or keyword (see hpatwin trial)."
 )
-@click.option("--workers", type=int, default=None, help="Local worker processes for the pool.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Local worker processes for the pool.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace existing power results and pool.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@trust_options
 def command(
     spec_path: Path,
     sizes: str,
@@ -65,8 +83,11 @@ def command(
     workers: int | None,
     overwrite: bool,
     no_progress: bool,
+    allow_plugin: bool,
+    allow_outside_plans: bool,
 ) -> None:
     """Estimate power for the primary endpoint of SPEC_PATH over --sizes."""
+    apply_trust(allow_plugin, allow_outside_plans)
     size_list = _sizes(sizes)
     try:
         spec = load_trial_spec(spec_path)

@@ -36,6 +36,7 @@ from hpatwin.clinic.instruments import (
     score_phq9,
 )
 from hpatwin.clinic.outcomes import OutcomeError, compare_course
+from hpatwin.io.text import one_line
 from hpatwin.records.csv_io import AdministrationRecord, CsvError, parse_cell, read_instrument_csv
 from hpatwin.records.fhir import FhirError, questionnaire_response, score_observation, write_bundle
 
@@ -62,7 +63,8 @@ def _render(rec: AdministrationRecord, index: int | None) -> str:
     if rec.administered_at is not None:
         head += f" - {rec.administered_at.isoformat()}"
     if rec.subject:
-        head += f" - subject {rec.subject}"
+        # free text from a file: control sequences could hide the URGENT line below
+        head += f" - subject {one_line(str(rec.subject), limit=80)}"
     lines = [head]
     for a in r.alerts:
         if a.level == "urgent":

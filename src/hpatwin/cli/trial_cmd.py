@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from hpatwin.cli._trust import apply_trust, trust_options
 from hpatwin.trials.runner import run_trial
 from hpatwin.trials.spec import TrialSpecError, load_trial_spec
 
@@ -31,12 +32,13 @@ from hpatwin.trials.spec import TrialSpecError, load_trial_spec
 )
 @click.option(
     "--workers",
-    type=int,
+    type=click.IntRange(min=1),
     default=None,
     help="Local worker processes (starts a Dask LocalCluster if > 1), or workers to wait for "
     "with --scheduler.",
 )
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@trust_options
 def command(
     spec_path: Path,
     out_dir: Path,
@@ -45,8 +47,11 @@ def command(
     chunk_size: int | None,
     workers: int | None,
     no_progress: bool,
+    allow_plugin: bool,
+    allow_outside_plans: bool,
 ) -> None:
     """Run the trial in SPEC_PATH and write patients, traces, tables and a report to --out."""
+    apply_trust(allow_plugin, allow_outside_plans)
     try:
         if chunk_size is not None and chunk_size < 1:
             raise ValueError(f"--chunk-size: {chunk_size} must be ≥ 1")

@@ -116,13 +116,13 @@ def test_yaml_and_json_files(tmp_path: Path) -> None:
     assert load_assessment(json_file).pain_regions == ("neck",)
     bad = tmp_path / "bad.yaml"
     bad.write_text("age_years: [\n")
-    with pytest.raises(AssessmentError, match="not valid YAML/JSON"):
+    with pytest.raises(AssessmentError, match="not valid YAML"):
         load_assessment(bad)
     empty = tmp_path / "empty.yaml"
     empty.write_text("")
     with pytest.raises(AssessmentError, match="is empty"):
         load_assessment(empty)
-    with pytest.raises(AssessmentError, match="cannot read"):
+    with pytest.raises(AssessmentError, match="file not found"):
         load_assessment(tmp_path / "missing.yaml")
 
 

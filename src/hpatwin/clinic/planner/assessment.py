@@ -22,7 +22,6 @@ age_years: -3 is outside the allowed range 0-120
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +30,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -56,6 +54,8 @@ from hpatwin.clinic.planner.knowledge import (
     LiverStatus,
     format_validation_error,
 )
+from hpatwin.errors import InputError
+from hpatwin.io.structured import load_structured
 
 __all__ = [
     "Assessment",
@@ -575,6 +575,10 @@ def parse_assessment(data: Mapping[str, Any] | Assessment) -> Assessment:
         raise AssessmentError(lines) from None
 
 
+MAX_ASSESSMENT_BYTES = 1024 * 1024
+"""Largest assessment file accepted."""
+
+
 def load_assessment(path: str | Path) -> Assessment:
     """Read an assessment from a YAML (``.yaml``/``.yml``) or JSON file.
 
@@ -588,13 +592,9 @@ def load_assessment(path: str | Path) -> Assessment:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise AssessmentError([f"file: cannot read {path.name} ({exc.strerror})"]) from None
-    try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise AssessmentError([f"file: {path.name} is not valid YAML/JSON ({exc})"]) from None
+        data = load_structured(path, max_bytes=MAX_ASSESSMENT_BYTES)
+    except InputError as exc:
+        raise AssessmentError([f"file: {path.name}: {exc.problem}"]) from None
     if data is None:
         raise AssessmentError([f"file: {path.name} is empty"])
     return parse_assessment(data)

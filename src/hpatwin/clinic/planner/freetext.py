@@ -27,8 +27,9 @@ Example
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
+
+from hpatwin.io.text import clean_text
 
 __all__ = [
     "FreeTextError",
@@ -52,21 +53,6 @@ class FreeTextError(ValueError):
 
 
 _MAX_ECHO = 60
-
-
-def clean_text(text: str) -> str:
-    """``text`` without control or format characters (terminal escapes, bidi overrides).
-
-    Example
-    -------
-    >>> clean_text("ok\\x1b[2Jhidden\\u202e")
-    'ok[2Jhidden'
-    """
-    return "".join(
-        ch
-        for ch in text
-        if ch in "\t\n" or unicodedata.category(ch) not in {"Cc", "Cf", "Cs", "Co", "Cn"}
-    )
 
 
 def _echo(text: str) -> str:
