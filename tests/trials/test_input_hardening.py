@@ -109,3 +109,18 @@ def test_plan_path_outside_the_spec_folder_is_refused(
     message = str(info.value)
     assert "outside the spec's folder" in message
     assert "root:x" not in message
+
+
+def test_overwrite_keeps_the_users_own_files_in_chunks(tmp_path: Path) -> None:
+    """Reproduction: `--overwrite` deleted the user's own files inside OUT/chunks/."""
+    from hpatwin.trials.runner import run_trial
+    from tests.trials.conftest import SYNTHETIC_SPEC, make_spec
+
+    spec = make_spec(SYNTHETIC_SPEC, population={**SYNTHETIC_SPEC["population"], "size": 4})
+    out = tmp_path / "out"
+    run_trial(spec, out, progress=False)
+    mine = out / "chunks" / "my-notes.txt"
+    mine.write_text("keep me", encoding="utf-8")
+    run_trial(spec, out, progress=False, overwrite=True)
+    assert mine.read_text(encoding="utf-8") == "keep me"
+    assert any(p.name.startswith("chunk_") for p in (out / "chunks").iterdir())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from hpatwin.io.atomic import refuse_overwrite
+from hpatwin.io.atomic import check_writable, refuse_overwrite
 from hpatwin.model.catalogue import get_model, model_names
 from hpatwin.sbml.export import write_sbml
 
@@ -19,6 +19,7 @@ def command(model_name: str, output: Path, overwrite: bool) -> None:
     """Export MODEL_NAME as SBML to OUTPUT (runnable in libRoadRunner, COPASI, tellurium)."""
     try:
         refuse_overwrite(output, overwrite)
+        check_writable(output)
     except FileExistsError as err:
         raise click.ClickException(str(err)) from None
     write_sbml(get_model(model_name), output)

@@ -24,6 +24,7 @@ from hpatwin.clinic.planner import (
     render_text,
     write_html,
 )
+from hpatwin.io.atomic import check_writable
 
 
 @click.command("plan")
@@ -62,6 +63,10 @@ def command(
     licensed clinician, not a prescription.
     """
     try:
+        if html_path is not None:
+            if html_path.exists() and not overwrite:
+                raise FileExistsError(f"{html_path} exists; pass --overwrite to replace it")
+            check_writable(html_path)
         kb = load_knowledge_base(kb_dir)
         assessment = load_assessment(assessment_path)
         plan = build_plan(assessment, kb)

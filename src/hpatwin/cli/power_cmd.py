@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from hpatwin.cli._trust import apply_trust, trust_options
+from hpatwin.io.atomic import check_writable
 from hpatwin.trials.power import power_analysis
 from hpatwin.trials.spec import TrialSpecError, load_trial_spec
 
@@ -91,6 +92,7 @@ def command(
     size_list = _sizes(sizes)
     try:
         spec = load_trial_spec(spec_path)
+        check_writable(out_dir or Path(f"power-{spec.name}"), folder=True)
         result = power_analysis(
             spec,
             out_dir or Path(f"power-{spec.name}"),

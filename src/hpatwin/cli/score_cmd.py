@@ -36,6 +36,7 @@ from hpatwin.clinic.instruments import (
     score_phq9,
 )
 from hpatwin.clinic.outcomes import OutcomeError, compare_course
+from hpatwin.io.atomic import check_writable
 from hpatwin.io.text import one_line
 from hpatwin.records.csv_io import AdministrationRecord, CsvError, parse_cell, read_instrument_csv
 from hpatwin.records.fhir import FhirError, questionnaire_response, score_observation, write_bundle
@@ -240,6 +241,10 @@ def command(
         raise click.UsageError("give the responses as arguments, or --csv, or --input-json (one)")
     if difficulty is not None and (spec.name != "phq9" or not responses):
         raise click.UsageError("--difficulty is for PHQ-9 responses given as arguments")
+    if fhir_out:
+        if Path(fhir_out).exists() and not overwrite:
+            raise click.ClickException(f"{fhir_out} exists; pass --overwrite to replace it")
+        check_writable(fhir_out)  # before any work
     records: list[AdministrationRecord]
     if responses:
         values: Any = [parse_cell(v) for v in responses]

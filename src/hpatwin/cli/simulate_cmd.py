@@ -2,16 +2,53 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
 
-from hpatwin.io.atomic import atomic_path, refuse_overwrite
+from hpatwin.io.atomic import atomic_path, check_writable, distinct_outputs, refuse_overwrite
 from hpatwin.io.parameter_file import ParameterFile, load_parameter_file
 from hpatwin.model.catalogue import model_names
 from hpatwin.model.phenotypes import phenotype_names
 from hpatwin.reports.plots import plot_simulation
 from hpatwin.simulation import simulate
+
+MAX_DAYS = 3650.0
+"""Longest run of one command (10 years; a trial's ``duration_days`` has the same bound)."""
+MAX_PATIENTS = 100_000
+"""Most patients of one ``simulate`` run (cohorts belong in ``hpatwin trial``)."""
+MAX_PATIENT_DAYS = 1_000_000.0
+"""Patients x days of one run: about the output that fits in memory at the default sampling."""
+
+
+def check_run_size(days: float | None, duration: float | None, patients: int) -> None:
+    """Refuse runs too large to finish (checked before any work).
+
+    Example
+    -------
+    >>> check_run_size(30, None, 10)
+    >>> check_run_size(1e5, None, 1)
+    Traceback (most recent call last):
+    ...
+    ValueError: --days: 100000 is more than the 3650 days (10 years) one run accepts
+    """
+    for name, value in (("--days", days), ("--duration", duration)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{name}: {value:g} must be a positive number")
+    if days is not None and days > MAX_DAYS:
+        raise ValueError(
+            f"--days: {days:g} is more than the {MAX_DAYS:g} days (10 years) one run accepts"
+        )
+    if not 1 <= patients <= MAX_PATIENTS:
+        raise ValueError(
+            f"--patients: {patients} must be 1-{MAX_PATIENTS} (use hpatwin trial for cohorts)"
+        )
+    if days is not None and days * patients > MAX_PATIENT_DAYS:
+        raise ValueError(
+            f"--patients x --days: {patients} x {days:g} = {patients * days:g} patient-days is "
+            f"more than the {MAX_PATIENT_DAYS:g} one run holds in memory; use hpatwin trial"
+        )
 
 
 @click.command("simulate")
@@ -100,13 +137,15 @@ def command(
     try:
         spec = load_parameter_file(params_path) if params_path else ParameterFile()
         model = model_name or spec.model
+        distinct_outputs(output_path, plot_path)
         refuse_overwrite(output_path, overwrite)
+        check_writable(output_path)
         if plot_path is not None:
             refuse_overwrite(plot_path, overwrite)
+            check_writable(plot_path)
         if days is None and duration is None:
             raise ValueError("days/duration: give --days (or --duration for non-minute models)")
-        if patients < 1:
-            raise ValueError(f"patients: {patients} must be ≥ 1")
+        check_run_size(days, duration, patients)
         ds = simulate(
             model,
             days=days,

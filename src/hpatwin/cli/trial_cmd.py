@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from hpatwin.cli._trust import apply_trust, trust_options
+from hpatwin.io.atomic import check_writable
 from hpatwin.trials.runner import run_trial
 from hpatwin.trials.spec import TrialSpecError, load_trial_spec
 
@@ -55,6 +56,7 @@ def command(
     try:
         if chunk_size is not None and chunk_size < 1:
             raise ValueError(f"--chunk-size: {chunk_size} must be ≥ 1")
+        check_writable(out_dir, folder=True)
         spec = load_trial_spec(spec_path, chunk_size=chunk_size)
         result = run_trial(
             spec,

@@ -35,11 +35,11 @@ Example
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import re
-import shutil
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -81,6 +81,7 @@ from hpatwin.trials.statistics import EndpointColumn, effect_table, endpoint_tab
 
 MANIFEST = "manifest.json"
 CHUNK_DIR = "chunks"
+_OWN_CHUNK_FILE = re.compile(r"^chunk_\d{9}_\d{9}(?:\.parquet|\.traces\.nc)$")
 MANIFEST_FORMAT = "hpatwin-trial/1"
 OUTPUT_FILES = (
     "patients.parquet",
@@ -419,8 +420,17 @@ def inspect_output(
 def _clean(out_dir: Path) -> None:
     for name in (*OUTPUT_FILES, MANIFEST):
         (out_dir / name).unlink(missing_ok=True)
-    if (out_dir / CHUNK_DIR).is_dir():
-        shutil.rmtree(out_dir / CHUNK_DIR)
+    folder = out_dir / CHUNK_DIR
+    if folder.is_dir():
+        # only our own chunk files: anything else the user put there is kept
+        for path in folder.iterdir():
+            ours = _OWN_CHUNK_FILE.match(path.name) or (
+                path.name.startswith(".chunk_") and path.name.endswith(".tmp")
+            )
+            if ours and path.is_file():
+                path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only when empty
 
 
 def finished_chunks(out_dir: Path, n_patients: int) -> list[tuple[int, int]]:
