@@ -12,9 +12,7 @@ from click.testing import CliRunner
 from hpatwin.cli import main
 from hpatwin.io.atomic import atomic_write_text, clean_stale_temp_files
 
-ASSESSMENT = (
-    "age_years: 40\nsex: female\nphq9_total: 12\nphq9_item9: 0\npain_nrs: 0\n"
-)
+ASSESSMENT = "age_years: 40\nsex: female\nphq9_total: 12\nphq9_item9: 0\npain_nrs: 0\n"
 
 
 def run(args: list[str]) -> tuple[int, str]:
@@ -35,14 +33,18 @@ def test_missing_output_folder_is_refused_before_work(tmp_path: Path) -> None:
     code, out = run(["plan", str(assessment), "--html", str(blocker / "plan.html")])
     assert code == 2 and "cannot write here" in out and out.count("\n") == 1
     code, out = run(
-        ["score", "phq9", *"1 1 1 1 1 1 1 1 0".split(), "--fhir-out", str(blocker / "b.json")]
+        [
+            "score",
+            "phq9",
+            *["1", "1", "1", "1", "1", "1", "1", "1", "0"],
+            "--fhir-out",
+            str(blocker / "b.json"),
+        ]
     )
     assert code == 2 and "cannot write here" in out
     code, out = run(["export-sbml", "hpa_core", str(blocker / "m.xml")])
     assert code == 2 and "cannot write here" in out
-    code, out = run(
-        ["simulate", "--days", "1", "--output", str(blocker / "x.nc")]
-    )
+    code, out = run(["simulate", "--days", "1", "--output", str(blocker / "x.nc")])
     assert code == 2 and "cannot write here" in out
 
 
