@@ -103,12 +103,10 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort):
+        except (click.exceptions.Exit, click.exceptions.Abort, click.UsageError):
             raise
         except click.ClickException as err:
-            err.message = one_line(err.message)
-            err.exit_code = EXIT_INPUT_ERROR
-            raise
+            raise UserFacingError(one_line(err.format_message())) from None
         except Exception as err:
             if os.environ.get("HPATWIN_DEBUG") == "1":
                 raise
