@@ -51,8 +51,8 @@ from pydantic import (
     model_validator,
 )
 
-from hpatwin.treatments.drugs import Drug, resolve_drug
-from hpatwin.treatments.points import load_point_catalogue
+from hpatwin.data.drugs import Drug, resolve_drug
+from hpatwin.data.points import load_point_catalogue
 
 GRID_MIN = 10
 """Input grid: every session and dose block starts and ends on a multiple of 10 minutes."""

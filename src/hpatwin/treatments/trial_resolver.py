@@ -46,6 +46,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from pydantic import ValidationError
 
+from hpatwin.data.drugs import CLEARANCE_FACTOR_BOUNDS
 from hpatwin.engine.inputs import Schedule
 from hpatwin.model.definition import OdeModel
 from hpatwin.treatments.compile import (
@@ -54,7 +55,6 @@ from hpatwin.treatments.compile import (
     dose_rate_input,
     session_input_values,
 )
-from hpatwin.treatments.drugs import CLEARANCE_FACTOR_BOUNDS
 from hpatwin.treatments.patient import PatientFactors
 from hpatwin.treatments.plan import PlanError, TreatmentPlan, load_plan
 

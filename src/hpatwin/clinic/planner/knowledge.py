@@ -35,7 +35,8 @@ from pydantic import (
     model_validator,
 )
 
-from hpatwin.parameters import Evidence
+from hpatwin.data.evidence import Evidence
+from hpatwin.io.atomic import atomic_path
 
 __all__ = [
     "DEFAULT_KB_DIR",
@@ -1492,8 +1493,6 @@ def write_rules_doc(path: str | Path, kb: KnowledgeBase | None = None) -> bool:
     >>> write_rules_doc(doc), write_rules_doc(doc)
     (True, False)
     """
-    from hpatwin.io.atomic import atomic_path
-
     target = Path(path)
     old = target.read_text(encoding="utf-8")
     new = sync_rules_doc(old, kb)
