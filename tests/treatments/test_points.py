@@ -169,9 +169,9 @@ def test_malformed_catalogue_is_rejected(tmp_path: Path, points: str, message: s
 
 
 def test_catalogue_file_errors_name_the_file(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="file not found"):
+    with pytest.raises(ValueError, match="cannot read: file not found"):
         load_point_catalogue(tmp_path / "missing.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("points: [", encoding="utf-8")
-    with pytest.raises(ValueError, match="bad.yaml: line 1"):
+    with pytest.raises(ValueError, match="bad.yaml: not valid YAML"):
         load_point_catalogue(bad)

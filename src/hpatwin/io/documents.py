@@ -26,7 +26,7 @@ Example
 >>> read_document(path)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-hpatwin.io.documents.DocumentError: .../plan.yaml: line 2: duplicate key 'a'
+hpatwin.io.documents.DocumentError: .../plan.yaml: not valid YAML (line 2, column 1: duplicate key 'a')
 """
 
 from __future__ import annotations
@@ -105,7 +105,9 @@ class _SafeLoader(yaml.SafeLoader):
 
 
 # YAML 1.1 reads 08:30 as the base-60 integer 510; a clock time must stay a string.
-_DECIMAL_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$|^0x[0-9a-fA-F_]+$|^0o?[0-7_]+$")
+_DECIMAL_INT = re.compile(
+    r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"
+)
 _SafeLoader.yaml_implicit_resolvers = {
     first: [
         (tag, _DECIMAL_INT if tag == "tag:yaml.org,2002:int" else regexp)
@@ -152,7 +154,7 @@ def parse_document_text(text: str, label: str, *, json_format: bool = False) -> 
     >>> parse_document_text("x: &a [1]\\ny: *a\\n", "spec.yaml")
     Traceback (most recent call last):
     ...
-    hpatwin.io.documents.DocumentError: spec.yaml: line 1: anchors (&name) are not accepted
+    hpatwin.io.documents.DocumentError: spec.yaml: not valid YAML (line 1, column 4: anchors (&name) are not accepted)
     """
     try:
         if json_format:
@@ -160,12 +162,14 @@ def parse_document_text(text: str, label: str, *, json_format: bool = False) -> 
         else:
             data = yaml.load(text, Loader=_SafeLoader)
     except json.JSONDecodeError as exc:
-        raise DocumentError(label, f"line {exc.lineno}: not valid JSON ({exc.msg})") from None
+        raise DocumentError(
+            label, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = exc.problem or exc.context or "not valid YAML"
-        raise DocumentError(label, f"{where}{problem}") from None
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = exc.problem or exc.context or "syntax error"
+        raise DocumentError(label, f"not valid YAML ({where}{problem})") from None
     except yaml.YAMLError:
         raise DocumentError(label, "not valid YAML") from None
     except (ValueError, RecursionError) as exc:
@@ -192,9 +196,9 @@ def read_document(
     try:
         size = file.stat().st_size
     except FileNotFoundError:
-        raise DocumentError(label, "file not found") from None
+        raise DocumentError(label, "cannot read: file not found") from None
     except OSError as exc:
-        raise DocumentError(label, f"cannot be read ({exc.strerror})") from None
+        raise DocumentError(label, f"cannot read ({exc.strerror})") from None
     if file.is_dir():
         raise DocumentError(label, "is a folder, not a file")
     if size > max_bytes:
@@ -204,7 +208,7 @@ def read_document(
     except UnicodeDecodeError as exc:
         raise DocumentError(label, f"not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
-        raise DocumentError(label, f"cannot be read ({exc.strerror})") from None
+        raise DocumentError(label, f"cannot read ({exc.strerror})") from None
     return _checked(
         parse_document_text(text, label, json_format=file.suffix.lower() == ".json"),
         label,

@@ -30,7 +30,6 @@ hpatwin.treatments.plan.PlanError: drugs[0].dose_mg: 90 mg × 2/day = 180 mg/day
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import defaultdict
@@ -39,7 +38,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -53,6 +51,7 @@ from pydantic import (
 
 from hpatwin.data.drugs import Drug, resolve_drug
 from hpatwin.data.points import load_point_catalogue
+from hpatwin.io.documents import DocumentError, read_document
 
 GRID_MIN = 10
 """Input grid: every session and dose block starts and ends on a multiple of 10 minutes."""
@@ -978,26 +977,6 @@ def _check_drug_entry(label: str, entry: DrugEntry) -> list[str]:
     return problems
 
 
-# YAML 1.1 reads an unquoted 10:00 as the base-60 integer 600; plans are full of clock times,
-# so the plan loader resolves integers without the sexagesimal form (10:00 stays a string).
-_INT_WITHOUT_SEXAGESIMAL = re.compile(
-    r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"
-)
-
-
-class _PlanLoader(yaml.SafeLoader):
-    """Safe YAML loader that keeps ``HH:MM`` clock times as strings."""
-
-
-_PlanLoader.yaml_implicit_resolvers = {
-    first: [
-        (tag, _INT_WITHOUT_SEXAGESIMAL if tag == "tag:yaml.org,2002:int" else regexp)
-        for tag, regexp in resolvers
-    ]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def load_plan(path: str | Path) -> TreatmentPlan:
     """Read a plan from a YAML (``.yaml``/``.yml``) or JSON (``.json``) file.
 
@@ -1017,26 +996,9 @@ def load_plan(path: str | Path) -> TreatmentPlan:
     """
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlanError(["file not found"], str(file)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanError([f"cannot be read ({exc})"], str(file)) from None
-    if file.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise PlanError(
-                [f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"], str(file)
-            ) from None
-    else:
-        try:
-            data = yaml.load(text, Loader=_PlanLoader)  # a SafeLoader subclass
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise PlanError([f"not valid YAML ({where}{problem})"], str(file)) from None
+        data = read_document(file, require_mapping=False)
+    except DocumentError as exc:
+        raise PlanError([exc.detail], str(file)) from None
     if data is None:
         raise PlanError(["the file is empty"], str(file))
     return TreatmentPlan.parse(data, source=str(file))

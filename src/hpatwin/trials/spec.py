@@ -30,7 +30,6 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -39,6 +38,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from hpatwin.io.documents import DocumentError, read_document, validation_messages
 
 #: arms a spec may name with a bare string
 BUILTIN_ARMS: dict[str, str] = {"usual_care": "usual care: no study treatment"}
@@ -744,25 +745,8 @@ class TrialSpec(_Strict):
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def format_validation_error(err: ValidationError) -> list[str]:
-    """Readable ``field.path: message (got value)`` lines from a pydantic error.
-
-    Example
-    -------
-    >>> try:
-    ...     PopulationSpec(size=-3)
-    ... except ValidationError as err:
-    ...     format_validation_error(err)
-    ['size: -3 must be ≥ 1 (number of patients)']
-    """
-    lines = []
-    for error in err.errors():
-        location = ".".join(str(part) for part in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        got = error.get("input")
-        shown = "" if error["type"] == "value_error" or isinstance(got, dict) else f" (got {got!r})"
-        lines.append(f"{location}: {message}{shown}" if location else f"{message}{shown}")
-    return lines
+format_validation_error = validation_messages
+"""The one pydantic-error formatter (:func:`hpatwin.io.documents.validation_messages`)."""
 
 
 def load_trial_spec(path: Path | str, **overrides: Any) -> TrialSpec:
@@ -785,15 +769,9 @@ def load_trial_spec(path: Path | str, **overrides: Any) -> TrialSpec:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise TrialSpecError([f"cannot read the file ({err.strerror})"], str(path)) from None
-    try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as err:
-        raise TrialSpecError([f"malformed YAML/JSON ({err})"], str(path)) from None
-    if not isinstance(data, dict):
-        raise TrialSpecError(["expected a mapping at the top level"], str(path))
+        data = dict(read_document(path))
+    except DocumentError as err:
+        raise TrialSpecError([err.detail], str(path)) from None
     data.update({k: v for k, v in overrides.items() if v is not None})
     data.setdefault("base_dir", str(path.resolve().parent))
     try:

@@ -116,7 +116,7 @@ def test_yaml_and_json_files(tmp_path: Path) -> None:
     assert load_assessment(json_file).pain_regions == ("neck",)
     bad = tmp_path / "bad.yaml"
     bad.write_text("age_years: [\n")
-    with pytest.raises(AssessmentError, match="not valid YAML/JSON"):
+    with pytest.raises(AssessmentError, match="not valid YAML"):
         load_assessment(bad)
     empty = tmp_path / "empty.yaml"
     empty.write_text("")

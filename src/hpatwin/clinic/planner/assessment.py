@@ -22,7 +22,6 @@ age_years: -3 is outside the allowed range 0-120
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +30,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -50,6 +48,7 @@ from hpatwin.clinic.planner.knowledge import (
     LiverStatus,
     format_validation_error,
 )
+from hpatwin.io.documents import DocumentError, read_document
 
 __all__ = [
     "Assessment",
@@ -497,15 +496,9 @@ def load_assessment(path: str | Path) -> Assessment:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise AssessmentError([f"file: cannot read {path.name} ({exc.strerror})"]) from None
-    try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise AssessmentError([f"file: {path.name} is not valid YAML/JSON ({exc})"]) from None
-    if data is None:
-        raise AssessmentError([f"file: {path.name} is empty"])
+        data = read_document(path, require_mapping=False)
+    except DocumentError as exc:
+        raise AssessmentError([f"file: {path.name}: {exc.detail}"]) from None
     return parse_assessment(data)
 
 
