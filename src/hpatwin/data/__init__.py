@@ -11,18 +11,40 @@ Example
 (True, True)
 """
 
-from hpatwin.data.drugs import (
-    DRUG_KEYS,
-    Drug,
-    DrugCatalogue,
-    UnknownDrugError,
-    clearance_factor,
-    exposure_ratio,
-    load_drug_catalogue,
-    resolve_drug,
-)
-from hpatwin.data.evidence import Evidence
-from hpatwin.data.points import UnknownPointError, load_point_catalogue
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hpatwin._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from hpatwin.data.drugs import (
+        DRUG_KEYS,
+        Drug,
+        DrugCatalogue,
+        UnknownDrugError,
+        clearance_factor,
+        exposure_ratio,
+        load_drug_catalogue,
+        resolve_drug,
+    )
+    from hpatwin.data.evidence import Evidence
+    from hpatwin.data.points import UnknownPointError, load_point_catalogue
+
+#: Public name -> the module that defines it (loaded on first use).
+_EXPORTS: dict[str, str] = {
+    "DRUG_KEYS": "hpatwin.data.drugs",
+    "Drug": "hpatwin.data.drugs",
+    "DrugCatalogue": "hpatwin.data.drugs",
+    "UnknownDrugError": "hpatwin.data.drugs",
+    "clearance_factor": "hpatwin.data.drugs",
+    "exposure_ratio": "hpatwin.data.drugs",
+    "load_drug_catalogue": "hpatwin.data.drugs",
+    "resolve_drug": "hpatwin.data.drugs",
+    "Evidence": "hpatwin.data.evidence",
+    "UnknownPointError": "hpatwin.data.points",
+    "load_point_catalogue": "hpatwin.data.points",
+}
 
 __all__ = [
     "DRUG_KEYS",
@@ -37,3 +59,5 @@ __all__ = [
     "load_point_catalogue",
     "resolve_drug",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -117,6 +117,14 @@ _SafeLoader.yaml_implicit_resolvers = {
 }
 
 
+class _PackagedLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's fast safe loader, for documents shipped in the package (already checked by
+    the strict loader in the test suite): same clock-time rule, no per-node Python hooks."""
+
+
+_PackagedLoader.yaml_implicit_resolvers = _SafeLoader.yaml_implicit_resolvers
+
+
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= MAX_ECHO_CHARS else text[: MAX_ECHO_CHARS - 1] + "…"
@@ -146,8 +154,13 @@ def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def parse_document_text(text: str, label: str, *, json_format: bool = False) -> Any:
+def parse_document_text(
+    text: str, label: str, *, json_format: bool = False, packaged: bool = False
+) -> Any:
     """Parse ``text`` as JSON (``json_format``) or safe YAML; errors name ``label`` and the line.
+
+    ``packaged`` marks a document shipped with hpatwin: it is parsed by libyaml (about 10×
+    faster) without the alias and duplicate-key checks, which the test suite runs instead.
 
     Example
     -------
@@ -160,7 +173,7 @@ def parse_document_text(text: str, label: str, *, json_format: bool = False) -> 
         if json_format:
             data = json.loads(text, object_pairs_hook=_json_pairs)
         else:
-            data = yaml.load(text, Loader=_SafeLoader)
+            data = yaml.load(text, Loader=_PackagedLoader if packaged else _SafeLoader)
     except json.JSONDecodeError as exc:
         raise DocumentError(
             label, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
@@ -185,6 +198,7 @@ def read_document(
     *,
     max_bytes: int = MAX_BYTES,
     require_mapping: bool = True,
+    packaged: bool = False,
 ) -> Any:
     """Read a YAML or JSON document (by suffix) with the guarantees of this module.
 
@@ -210,13 +224,17 @@ def read_document(
     except OSError as exc:
         raise DocumentError(label, f"cannot read ({exc.strerror})") from None
     return _checked(
-        parse_document_text(text, label, json_format=file.suffix.lower() == ".json"),
+        parse_document_text(
+            text, label, json_format=file.suffix.lower() == ".json", packaged=packaged
+        ),
         label,
         require_mapping,
     )
 
 
-def read_packaged_document(package: str, *parts: str, require_mapping: bool = True) -> Any:
+def read_packaged_document(
+    package: str, *parts: str, require_mapping: bool = True, strict: bool = False
+) -> Any:
     """Read a document shipped inside ``package`` (e.g. a built-in catalogue).
 
     Example
@@ -227,7 +245,7 @@ def read_packaged_document(package: str, *parts: str, require_mapping: bool = Tr
     resource = resources.files(package).joinpath(*parts)
     label = f"built-in {'/'.join(parts)}"
     text = resource.read_text(encoding="utf-8")
-    return _checked(parse_document_text(text, label), label, require_mapping)
+    return _checked(parse_document_text(text, label, packaged=not strict), label, require_mapping)
 
 
 def _checked(data: Any, label: str, require_mapping: bool) -> Any:

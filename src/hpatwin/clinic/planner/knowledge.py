@@ -1068,7 +1068,8 @@ def _validate_one(model: type[_T], raw: Any, file_name: str, section: str) -> _T
 
 def _read_yaml(directory: Path, file_name: str) -> dict[str, Any]:
     try:
-        data: dict[str, Any] = read_document(directory / file_name)
+        packaged = directory == DEFAULT_KB_DIR
+        data: dict[str, Any] = read_document(directory / file_name, packaged=packaged)
     except DocumentError as exc:
         raise KnowledgeBaseError(f"{file_name}: {exc.detail}") from None
     return data
