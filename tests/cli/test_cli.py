@@ -66,7 +66,7 @@ def test_simulate_with_parameter_file(runner: CliRunner, tmp_path: Path) -> None
         (["--days", "1"], "parameters:\n  acth_half_life_min: -5\n", "acth_half_life_min"),
         (["--days", "1"], "parameters:\n  nonsense_k: 1\n", "nonsense_k"),
         (["--days", "1"], "parameters:\n  acth_half_life_min: .nan\n", "acth_half_life_min"),
-        (["--days", "1"], "parameters: [1, 2\n", "malformed"),
+        (["--days", "1"], "parameters: [1, 2\n", "not valid YAML"),
         (["--days", "1"], "paramters: {}\n", "paramters"),
     ],
 )

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from hpatwin.data.drugs import ExposureModifier, SourcedValue
 from hpatwin.parameters import Evidence, ParameterRegistry
 from hpatwin.treatments import (
     DRUG_KEYS,
@@ -19,7 +20,6 @@ from hpatwin.treatments import (
     load_drug_catalogue,
     resolve_drug,
 )
-from hpatwin.treatments.drugs import ExposureModifier, SourcedValue
 
 
 def test_drug_keys_and_classes() -> None:
@@ -237,7 +237,7 @@ def test_pk_parameters_for_the_registry() -> None:
 
 
 def _write_catalogue(tmp_path: Path, edit: object) -> Path:
-    source = Path(__file__).resolve().parents[2] / "src/hpatwin/treatments/data/drugs.yaml"
+    source = Path(__file__).resolve().parents[2] / "src/hpatwin/data/catalogues/drugs.yaml"
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     edit(data)  # type: ignore[operator]
     path = tmp_path / "drugs.yaml"

@@ -388,7 +388,7 @@ def test_malformed_files_name_the_file(tmp_path: Path, name: str, text: str, mes
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(PlanError, match=r"plan file '.*nope\.yaml': file not found"):
+    with pytest.raises(PlanError, match=r"plan file .*nope\.yaml.: cannot read: file not found"):
         load_plan(tmp_path / "nope.yaml")
 
 

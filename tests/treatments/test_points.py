@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from hpatwin.data.points import normalise_code
 from hpatwin.treatments import PointRole, UnknownPointError, load_point_catalogue
-from hpatwin.treatments.points import normalise_code
 
 # clinical-facts.md §3.4 table plus the §3.2 trial points and the segmental points
 REQUIRED = ["GV20", "GV29", "GV24", "PC6", "HT7", "LR3", "LI4", "SP6", "ST36", "GB20", "GB21"]
@@ -169,9 +169,9 @@ def test_malformed_catalogue_is_rejected(tmp_path: Path, points: str, message: s
 
 
 def test_catalogue_file_errors_name_the_file(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="cannot be read"):
+    with pytest.raises(ValueError, match="cannot read: file not found"):
         load_point_catalogue(tmp_path / "missing.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("points: [", encoding="utf-8")
-    with pytest.raises(ValueError, match="not valid YAML"):
+    with pytest.raises(ValueError, match=r"bad\.yaml: not valid YAML"):
         load_point_catalogue(bad)

@@ -38,19 +38,18 @@ def test_yaml_alias_bomb_is_refused_fast_and_small(tmp_path: Path) -> None:
     )
     assert path.stat().st_size < 1500
     start = time.perf_counter()
-    with pytest.raises(TrialSpecError, match="billion laughs") as info:
+    with pytest.raises(TrialSpecError, match="anchors") as info:
         load_trial_spec(path)
     assert time.perf_counter() - start < 2.0
     assert len(str(info.value)) < 500
 
 
-def test_alias_used_as_a_field_value_is_reported_briefly(tmp_path: Path) -> None:
+def test_long_field_values_are_not_echoed_in_errors() -> None:
+    """The spec error formatter never repr()s a whole input value."""
     data = copy.deepcopy(HPA_SPEC)
-    text = yaml.safe_dump(data) + "description: &d [1, 2, 3]\nseed: *d\n"
-    path = tmp_path / "s.yaml"
-    path.write_text(text.replace("seed: 3\n", ""), encoding="utf-8")
+    data["seed"] = ["x" * 100_000] * 1000
     with pytest.raises(TrialSpecError) as info:
-        load_trial_spec(path)
+        parse_spec(data)
     assert len(str(info.value)) < 600
 
 

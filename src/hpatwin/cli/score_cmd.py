@@ -37,6 +37,7 @@ from hpatwin.clinic.instruments import (
 )
 from hpatwin.clinic.outcomes import OutcomeError, compare_course
 from hpatwin.io.atomic import check_writable
+from hpatwin.io.documents import DocumentError, parse_document_text, read_document
 from hpatwin.io.text import one_line
 from hpatwin.records.csv_io import AdministrationRecord, CsvError, parse_cell, read_instrument_csv
 from hpatwin.records.fhir import FhirError, questionnaire_response, score_observation, write_bundle
@@ -101,13 +102,13 @@ def _render(rec: AdministrationRecord, index: int | None) -> str:
 
 def _records_from_json(path: str, instrument: str) -> list[AdministrationRecord]:
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-        data = json.loads(text)
-    except OSError as exc:
-        raise click.BadParameter(str(exc), param_hint="--input-json") from None
-    except json.JSONDecodeError as exc:
+        if path == "-":
+            data = parse_document_text(sys.stdin.read(), "standard input", json_format=True)
+        else:
+            data = read_document(Path(path), require_mapping=False)
+    except DocumentError as exc:
         raise click.BadParameter(
-            f"not valid JSON (line {exc.lineno}, column {exc.colno})", param_hint="--input-json"
+            f"{exc.source_label}: {exc.detail}", param_hint="--input-json"
         ) from None
     # one administration: a list of numbers or a mapping; several: a list of those
     if isinstance(data, dict) or (

@@ -21,11 +21,12 @@ Example
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from hpatwin.errors import InputError
+from hpatwin.io.documents import DocumentError, read_document, validation_messages
 
 
 class ParameterFile(BaseModel):
@@ -53,19 +54,11 @@ def load_parameter_file(path: Path | str) -> ParameterFile:
     """Read and validate a YAML or JSON parameter file; errors name the file and field."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ValueError(f"parameter file {path}: cannot be read ({err.strerror})") from None
-    try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as err:
-        raise ValueError(f"parameter file {path}: malformed ({err})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"parameter file {path}: expected a mapping at the top level")
+        data = read_document(path)
+    except DocumentError as err:
+        raise InputError(err.detail, source=f"parameter file {path}") from None
     try:
         return ParameterFile.model_validate(data)
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
-        )
-        raise ValueError(f"parameter file {path}: {problems}") from None
+        problems = "; ".join(validation_messages(err))
+        raise InputError(problems, source=f"parameter file {path}") from None

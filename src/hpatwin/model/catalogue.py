@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 
+from hpatwin.model import hpa_core, twin
 from hpatwin.model.definition import OdeModel
 from hpatwin.model.reference import bangsgaard2017, gupta2007, karin2020, sriram2012
 from hpatwin.parameters import ParameterRegistry
@@ -13,8 +14,6 @@ _BUILDERS: dict[str, Callable[[], OdeModel]] = {}
 
 
 def _register() -> None:
-    from hpatwin.model import hpa_core, twin
-
     _BUILDERS.update(
         {
             hpa_core.NAME: hpa_core.build,

@@ -39,8 +39,9 @@ from dataclasses import dataclass, field
 
 import sympy
 
+from hpatwin.data.drugs import DRUG_KEYS
 from hpatwin.model.definition import ONE, ZERO, ModelBuilder
-from hpatwin.parameters import Evidence
+from hpatwin.parameters import Evidence, drug_pk_parameters
 
 COMPONENT = "treatment_effects"
 ASSUME = Evidence.ASSUMPTION
@@ -91,8 +92,6 @@ def _combined_relief(*reliefs: sympy.Expr) -> sympy.Expr:
 
 def add_treatment_effects(b: ModelBuilder) -> TreatmentEffects:
     """Declare treatment inputs, states and PK/PD on ``b``; return the hooks."""
-    from hpatwin.treatments import DRUG_KEYS, drug_pk_parameters
-
     previous = b.component
     b.component = COMPONENT
     ln2 = sympy.log(2)

@@ -4,6 +4,8 @@ The registry of the built-in models is :func:`hpatwin.model.default_registry` (t
 layer builds it; this layer sits below the models).
 """
 
-from hpatwin.parameters.registry import Evidence, Parameter, ParameterRegistry
+from hpatwin.data.evidence import Evidence
+from hpatwin.parameters.drug_pk import drug_pk_parameters
+from hpatwin.parameters.registry import Parameter, ParameterRegistry
 
-__all__ = ["Evidence", "Parameter", "ParameterRegistry"]
+__all__ = ["Evidence", "Parameter", "ParameterRegistry", "drug_pk_parameters"]

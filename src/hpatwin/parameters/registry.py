@@ -24,28 +24,8 @@ import io
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 
-
-class Evidence(StrEnum):
-    """How strongly a number is supported, from measurement to assumption."""
-
-    MEASURED = "measured"
-    PUBLISHED_MODEL = "published model"
-    TRIAL = "trial"
-    ANIMAL_STUDY = "animal study"
-    SOURCE_ARTICLE = "source article"
-    ASSUMPTION = "assumption"
-
-    @classmethod
-    def parse(cls, text: str) -> Evidence:
-        """Parse an evidence level, accepting ``published_model`` as well as ``published model``."""
-        wanted = text.strip().lower().replace("_", " ").replace("-", " ")
-        for level in cls:
-            if level.value == wanted:
-                return level
-        allowed = ", ".join(level.value for level in cls)
-        raise ValueError(f"evidence: unknown level {text!r}; allowed: {allowed}")
+from hpatwin.data.evidence import Evidence
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ from hpatwin.clinic.instruments import (
     score,
 )
 from hpatwin.io.atomic import atomic_write_text
+from hpatwin.io.documents import DocumentError, read_document
 
 __all__ = [
     "DEFAULT_CODES",
@@ -1202,14 +1203,14 @@ def read_bundle(
     >>> try:
     ...     read_bundle(p)
     ... except FhirError as e:
-    ...     print(str(e)[-26:])
-    is not valid JSON (line 1)
+    ...     print(str(e).split(': ', 1)[1][:14])
+    not valid JSON
     """
     p = Path(path)
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise FhirError(f"{p.name} is not valid JSON (line {exc.lineno})") from None
+        data = read_document(p)
+    except DocumentError as exc:
+        raise FhirError(f"{p.name}: {exc.detail}") from None
     if isinstance(data, Mapping) and data.get("resourceType") == "Bundle":
         return parse_bundle(data, codes=codes, missing=missing)
     return [parse_resource(data, codes=codes, missing=missing)]

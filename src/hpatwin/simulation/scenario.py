@@ -226,7 +226,7 @@ def run_scenario(scenario: Scenario, engine: Engine | None = None) -> xr.Dataset
     -------
     >>> from hpatwin.simulation import ScipyEngine
     >>> ds = run_scenario(Scenario("hpa_core", days=1, pulses=False), ScipyEngine())
-    >>> ds.attrs["engine"], ds["cortisol"].attrs["units"]
+    >>> ds.attrs["engine"], ds["plasma_cortisol_nmol_l"].attrs["units"]
     ('scipy', 'nmol/L')
     """
     chosen: Engine = engine or JaxEngine()

@@ -22,14 +22,7 @@ Example
 {'duloxetine_clearance_factor': 0.8}
 """
 
-from hpatwin.treatments.compile import (
-    TREATMENT_INPUTS,
-    CompiledPlan,
-    compile_plan,
-    frequency_shares,
-    low_frequency_share,
-)
-from hpatwin.treatments.drugs import (
+from hpatwin.data.drugs import (
     DRUG_KEYS,
     Drug,
     DrugCatalogue,
@@ -37,21 +30,28 @@ from hpatwin.treatments.drugs import (
     HepaticImpairment,
     UnknownDrugError,
     clearance_factor,
-    drug_pk_parameters,
     exposure_modifiers,
     exposure_ratio,
     load_drug_catalogue,
     resolve_drug,
 )
-from hpatwin.treatments.patient import PatientFactors
-from hpatwin.treatments.plan import PlanError, TreatmentPlan, load_plan
-from hpatwin.treatments.points import (
+from hpatwin.data.points import (
     Point,
     PointCatalogue,
     PointRole,
     UnknownPointError,
     load_point_catalogue,
 )
+from hpatwin.parameters.drug_pk import drug_pk_parameters
+from hpatwin.treatments.compile import (
+    TREATMENT_INPUTS,
+    CompiledPlan,
+    compile_plan,
+    frequency_shares,
+    low_frequency_share,
+)
+from hpatwin.treatments.patient import PatientFactors
+from hpatwin.treatments.plan import PlanError, TreatmentPlan, load_plan
 from hpatwin.treatments.trial_resolver import patient_factors, resolve_trial_plan
 
 __all__ = [

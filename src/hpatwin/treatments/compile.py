@@ -42,8 +42,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hpatwin.data.drugs import CLEARANCE_FACTOR_BOUNDS, DRUG_KEYS
+from hpatwin.data.points import load_point_catalogue
 from hpatwin.engine.inputs import Schedule
-from hpatwin.treatments.drugs import CLEARANCE_FACTOR_BOUNDS, DRUG_KEYS
 from hpatwin.treatments.patient import PatientFactors
 from hpatwin.treatments.plan import (
     GRID_MIN,
@@ -53,7 +54,6 @@ from hpatwin.treatments.plan import (
     _DryNeedlingFields,
     _EAFields,
 )
-from hpatwin.treatments.points import load_point_catalogue
 
 LOW_FREQUENCY_MAX_HZ = 4.0
 """At or below this frequency all stimulation counts as low frequency (assumption, see module)."""

@@ -17,9 +17,9 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from hpatwin.data.drugs import AGE_BANDS_YEARS, ExposureModifier, load_drug_catalogue
+from hpatwin.data.points import load_point_catalogue
 from hpatwin.treatments.compile import TREATMENT_INPUTS
-from hpatwin.treatments.drugs import AGE_BANDS_YEARS, ExposureModifier, load_drug_catalogue
-from hpatwin.treatments.points import load_point_catalogue
 
 
 def _cell(text: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from hpatwin.treatments.drugs import (
+from hpatwin.data.drugs import (
     Drug,
     HepaticImpairment,
     check_age,

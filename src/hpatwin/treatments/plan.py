@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -50,10 +49,9 @@ from pydantic import (
     model_validator,
 )
 
-from hpatwin.errors import InputError
-from hpatwin.io.structured import load_structured
-from hpatwin.treatments.drugs import Drug, resolve_drug
-from hpatwin.treatments.points import load_point_catalogue
+from hpatwin.data.drugs import Drug, resolve_drug
+from hpatwin.data.points import load_point_catalogue
+from hpatwin.io.documents import DocumentError, read_document
 
 GRID_MIN = 10
 """Input grid: every session and dose block starts and ends on a multiple of 10 minutes."""
@@ -1070,30 +1068,6 @@ def _check_drug_entry(label: str, entry: DrugEntry) -> list[str]:
     return problems
 
 
-# YAML 1.1 reads an unquoted 10:00 as the base-60 integer 600; plans are full of clock times,
-# so the plan loader resolves integers without the sexagesimal form (10:00 stays a string).
-_INT_WITHOUT_SEXAGESIMAL = re.compile(
-    r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"
-)
-
-
-MAX_PLAN_BYTES = 1024 * 1024
-"""Largest plan file accepted."""
-
-
-class _PlanLoader(yaml.SafeLoader):
-    """Safe YAML loader that keeps ``HH:MM`` clock times as strings."""
-
-
-_PlanLoader.yaml_implicit_resolvers = {
-    first: [
-        (tag, _INT_WITHOUT_SEXAGESIMAL if tag == "tag:yaml.org,2002:int" else regexp)
-        for tag, regexp in resolvers
-    ]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def load_plan(path: str | Path) -> TreatmentPlan:
     """Read a plan from a YAML (``.yaml``/``.yml``) or JSON (``.json``) file.
 
@@ -1113,9 +1087,9 @@ def load_plan(path: str | Path) -> TreatmentPlan:
     """
     file = Path(path)
     try:
-        data = load_structured(file, loader=_PlanLoader, max_bytes=MAX_PLAN_BYTES)
-    except InputError as err:
-        raise PlanError([err.problem], str(file)) from None
+        data = read_document(file, require_mapping=False)
+    except DocumentError as exc:
+        raise PlanError([exc.detail], str(file)) from None
     if data is None:
         raise PlanError(["the file is empty"], str(file))
     return TreatmentPlan.parse(data, source=str(file))

@@ -46,7 +46,9 @@ import pandas as pd
 from numpy.typing import NDArray
 from pydantic import ValidationError
 
+from hpatwin.data.drugs import CLEARANCE_FACTOR_BOUNDS
 from hpatwin.engine.inputs import Schedule
+from hpatwin.io.documents import validation_messages
 from hpatwin.model.definition import OdeModel
 from hpatwin.treatments.compile import (
     CompiledPlan,
@@ -54,7 +56,6 @@ from hpatwin.treatments.compile import (
     dose_rate_input,
     session_input_values,
 )
-from hpatwin.treatments.drugs import CLEARANCE_FACTOR_BOUNDS
 from hpatwin.treatments.patient import PatientFactors
 from hpatwin.treatments.plan import PlanError, TreatmentPlan, load_plan
 
@@ -133,11 +134,7 @@ def patient_factors(row: Mapping[Any, Any]) -> PatientFactors:
             creatinine_clearance_ml_min=RENAL_IMPAIRMENT_CRCL_ML_MIN[renal],
         )
     except ValidationError as err:
-        details = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) + ': ' if e['loc'] else ''}"
-            f"{str(e['msg']).removeprefix('Value error, ')}"
-            for e in err.errors()
-        )
+        details = "; ".join(validation_messages(err))
         raise ValueError(f"patient {row.get('patient_id')}: {details}") from None
 
 

@@ -21,18 +21,23 @@ import base64
 import html
 import io
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import xarray as xr
 from matplotlib.figure import Figure
 
 from hpatwin.io.atomic import atomic_path
-from hpatwin.trials.chunk import ENDPOINT_PREFIX
+from hpatwin.trials.chunk import DAILY_PREFIX, ENDPOINT_PREFIX
 from hpatwin.trials.endpoints import MEASURES
-from hpatwin.trials.runner import PreparedTrial, daily_summary
+
+if TYPE_CHECKING:  # the runner calls this module; only its type is needed here
+    from hpatwin.trials.runner import PreparedTrial
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:72rem;
@@ -233,7 +238,8 @@ def render_report(
 
     Example
     -------
-    >>> prepared, patients, daily, summaries, effects = _example_inputs()
+    >>> from hpatwin.trials.examples import example_report_inputs
+    >>> prepared, patients, daily, summaries, effects = example_report_inputs()
     >>> page = render_report(prepared=prepared, patients=patients, daily_path=daily,
     ...                      endpoints=summaries, effects=effects, timing={})
     >>> "<section id='trajectories'>" in page and page.count("data:image/png") == 2
@@ -399,7 +405,8 @@ def write_report(
     Example
     -------
     >>> import pathlib, tempfile
-    >>> prepared, patients, daily, summaries, effects = _example_inputs()
+    >>> from hpatwin.trials.examples import example_report_inputs
+    >>> prepared, patients, daily, summaries, effects = example_report_inputs()
     >>> path = write_report(pathlib.Path(tempfile.mkdtemp()) / "r.html", prepared=prepared,
     ...     patients=patients, daily_path=daily, endpoints=summaries, effects=effects, timing={})
     >>> "<section id='consort'>" in path.read_text(encoding="utf-8")
@@ -418,28 +425,55 @@ def write_report(
     return path
 
 
-def _example_inputs() -> tuple[PreparedTrial, pd.DataFrame, Path, pd.DataFrame, pd.DataFrame]:
-    """A prepared 4-patient trial with made-up results, for the examples in this module."""
-    import tempfile
+def daily_summary(daily_path: Path, arms: Sequence[str], measures: Sequence[str]) -> xr.Dataset:
+    """Per-arm daily mean and SD of each measure, streamed from ``daily.parquet``.
 
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    Returns a Dataset with variables ``<measure>_mean``/``_sd``/``_n`` over
+    ``(arm, day)``; memory does not grow with the number of patients.
 
-    from hpatwin.trials.runner import analyse, prepare_trial
-    from hpatwin.trials.spec import _example_spec
-
-    prepared = prepare_trial(_example_spec())
-    patients = prepared.patients.copy()
-    patients["completed"] = True
-    patients["endpoint:cortisol_2300_change"] = [0.0, -1.0, -2.0, 0.5]
-    patients["cortisol_evening@day0"] = 3.0
-    daily = Path(tempfile.mkdtemp()) / "daily.parquet"
-    evening = pa.FixedSizeListArray.from_arrays(pa.array([3.0, 2.5, 2.0] * 4), 3)
-    pq.write_table(
-        pa.table(
-            {"patient_id": range(4), "arm": patients["arm"], "daily:cortisol_evening": evening}
-        ),
-        daily,
-    )
-    summaries, effects = analyse(prepared, patients)
-    return prepared, patients, daily, summaries, effects
+    Example
+    -------
+    >>> import pathlib, tempfile, pyarrow as pa, pyarrow.parquet as pq
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "daily.parquet"
+    >>> values = pa.FixedSizeListArray.from_arrays(pa.array([1.0, 2.0, 3.0, 4.0]), 2)
+    >>> pq.write_table(pa.table({"arm": ["a", "a"], "daily:phq9": values}), path)
+    >>> daily_summary(path, ["a"], ["phq9"])["phq9_mean"].values.tolist()
+    [[2.0, 3.0]]
+    """
+    parquet = pq.ParquetFile(daily_path)
+    n_days: int | None = None
+    sums: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
+    squares: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
+    counts: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
+    index = {arm: k for k, arm in enumerate(arms)}
+    columns = ["arm", *(DAILY_PREFIX + m for m in measures)]
+    for batch in parquet.iter_batches(batch_size=4096, columns=columns):
+        arm_codes = np.array([index.get(a, -1) for a in batch.column("arm").to_pylist()])
+        for measure in measures:
+            column = batch.column(DAILY_PREFIX + measure)
+            assert isinstance(column, pa.FixedSizeListArray)
+            n_days = column.type.list_size
+            values = column.flatten().to_numpy(zero_copy_only=False).reshape(-1, n_days)
+            if measure not in sums:
+                sums[measure] = np.zeros((len(arms), n_days))
+                squares[measure] = np.zeros((len(arms), n_days))
+                counts[measure] = np.zeros((len(arms), n_days))
+            finite = np.isfinite(values)
+            clean = np.where(finite, values, 0.0)
+            for k in range(len(arms)):
+                rows = arm_codes == k
+                sums[measure][k] += clean[rows].sum(axis=0)
+                squares[measure][k] += (clean[rows] ** 2).sum(axis=0)
+                counts[measure][k] += finite[rows].sum(axis=0)
+    data: dict[str, Any] = {}
+    for measure in measures:
+        if measure not in sums:
+            continue
+        n = counts[measure]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = sums[measure] / n
+            variance = (squares[measure] - n * mean**2) / (n - 1)
+        data[f"{measure}_mean"] = (("arm", "day"), mean)
+        data[f"{measure}_sd"] = (("arm", "day"), np.sqrt(np.clip(variance, 0, None)))
+        data[f"{measure}_n"] = (("arm", "day"), n)
+    return xr.Dataset(data, coords={"arm": list(arms), "day": np.arange(n_days or 0)})

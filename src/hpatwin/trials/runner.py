@@ -49,7 +49,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 import xarray as xr
 
@@ -76,6 +75,7 @@ from hpatwin.trials.endpoints import ConfiguredEndpoint, configure_endpoints, re
 from hpatwin.trials.execution import Executor, check_scheduler_address, open_executor
 from hpatwin.trials.models import resolve_model
 from hpatwin.trials.population import PARAMETER_PREFIX, allocate_arms, generate_population
+from hpatwin.trials.report import write_report
 from hpatwin.trials.spec import TrialSpec, TrialSpecError, load_trial_spec
 from hpatwin.trials.statistics import EndpointColumn, effect_table, endpoint_table
 
@@ -697,8 +697,6 @@ def _execute(
     timing = _summarise_timings(timings)
     timing["chunk_write_s_total"] = write_s
     if spec.output.report:
-        from hpatwin.trials.report import write_report
-
         write_report(
             out / "report.html",
             prepared=prepared,
@@ -733,67 +731,12 @@ def _load_result(out: Path) -> TrialResult:
     return TrialResult(out, endpoints, effects, 0, len(finished_chunks(out, n_patients)), timing)
 
 
-def daily_summary(daily_path: Path, arms: Sequence[str], measures: Sequence[str]) -> xr.Dataset:
-    """Per-arm daily mean and SD of each measure, streamed from ``daily.parquet``.
-
-    Returns a Dataset with variables ``<measure>_mean``/``_sd``/``_n`` over
-    ``(arm, day)``; memory does not grow with the number of patients.
-
-    Example
-    -------
-    >>> import pathlib, tempfile, pyarrow as pa, pyarrow.parquet as pq
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "daily.parquet"
-    >>> values = pa.FixedSizeListArray.from_arrays(pa.array([1.0, 2.0, 3.0, 4.0]), 2)
-    >>> pq.write_table(pa.table({"arm": ["a", "a"], "daily:phq9": values}), path)
-    >>> daily_summary(path, ["a"], ["phq9"])["phq9_mean"].values.tolist()
-    [[2.0, 3.0]]
-    """
-    parquet = pq.ParquetFile(daily_path)
-    n_days: int | None = None
-    sums: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
-    squares: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
-    counts: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
-    index = {arm: k for k, arm in enumerate(arms)}
-    columns = ["arm", *(DAILY_PREFIX + m for m in measures)]
-    for batch in parquet.iter_batches(batch_size=4096, columns=columns):
-        arm_codes = np.array([index.get(a, -1) for a in batch.column("arm").to_pylist()])
-        for measure in measures:
-            column = batch.column(DAILY_PREFIX + measure)
-            assert isinstance(column, pa.FixedSizeListArray)
-            n_days = column.type.list_size
-            values = column.flatten().to_numpy(zero_copy_only=False).reshape(-1, n_days)
-            if measure not in sums:
-                sums[measure] = np.zeros((len(arms), n_days))
-                squares[measure] = np.zeros((len(arms), n_days))
-                counts[measure] = np.zeros((len(arms), n_days))
-            finite = np.isfinite(values)
-            clean = np.where(finite, values, 0.0)
-            for k in range(len(arms)):
-                rows = arm_codes == k
-                sums[measure][k] += clean[rows].sum(axis=0)
-                squares[measure][k] += (clean[rows] ** 2).sum(axis=0)
-                counts[measure][k] += finite[rows].sum(axis=0)
-    data: dict[str, Any] = {}
-    for measure in measures:
-        if measure not in sums:
-            continue
-        n = counts[measure]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = sums[measure] / n
-            variance = (squares[measure] - n * mean**2) / (n - 1)
-        data[f"{measure}_mean"] = (("arm", "day"), mean)
-        data[f"{measure}_sd"] = (("arm", "day"), np.sqrt(np.clip(variance, 0, None)))
-        data[f"{measure}_n"] = (("arm", "day"), n)
-    return xr.Dataset(data, coords={"arm": list(arms), "day": np.arange(n_days or 0)})
-
-
 __all__ = [
     "ENDPOINT_PREFIX",
     "PreparedTrial",
     "TrialResult",
     "chunk_ranges",
     "chunk_tasks",
-    "daily_summary",
     "finished_chunks",
     "inspect_output",
     "prepare_trial",

@@ -27,7 +27,6 @@ import hashlib
 import json
 import math
 import re
-import reprlib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,8 +40,7 @@ from pydantic import (
     model_validator,
 )
 
-from hpatwin.errors import InputError
-from hpatwin.io.structured import load_structured
+from hpatwin.io.documents import DocumentError, read_document, validation_messages
 
 #: arms a spec may name with a bare string
 BUILTIN_ARMS: dict[str, str] = {"usual_care": "usual care: no study treatment"}
@@ -51,10 +49,6 @@ _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]*$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _FRACTION_TOLERANCE = 1e-6
-
-
-MAX_SPEC_BYTES = 1024 * 1024
-"""Largest trial spec file accepted (a spec is a page of YAML)."""
 
 
 class TrialSpecError(ValueError):
@@ -764,42 +758,8 @@ class TrialSpec(_Strict):
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-_REPR = reprlib.Repr()
-_REPR.maxlevel = 2
-_REPR.maxstring = 40
-_REPR.maxother = 40
-_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 4
-
-
-def _bounded_repr(value: Any) -> str:
-    """A short repr: never the whole input (a YAML alias bomb repr()s to gigabytes)."""
-    text = _REPR.repr(value)
-    return "".join(ch for ch in text if ch.isprintable())
-
-
-def format_validation_error(err: ValidationError) -> list[str]:
-    """Readable ``field.path: message (got value)`` lines from a pydantic error.
-
-    Example
-    -------
-    >>> try:
-    ...     PopulationSpec(size=-3)
-    ... except ValidationError as err:
-    ...     format_validation_error(err)
-    ['size: -3 must be ≥ 1 (number of patients)']
-    """
-    lines = []
-    for error in err.errors():
-        location = ".".join(str(part) for part in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        got = error.get("input")
-        shown = (
-            ""
-            if error["type"] == "value_error" or isinstance(got, dict | list | tuple)
-            else f" (got {_bounded_repr(got)})"
-        )
-        lines.append(f"{location}: {message}{shown}" if location else f"{message}{shown}")
-    return lines
+format_validation_error = validation_messages
+"""The one pydantic-error formatter (:func:`hpatwin.io.documents.validation_messages`)."""
 
 
 def load_trial_spec(path: Path | str, **overrides: Any) -> TrialSpec:
@@ -822,11 +782,9 @@ def load_trial_spec(path: Path | str, **overrides: Any) -> TrialSpec:
     """
     path = Path(path)
     try:
-        data = load_structured(path, max_bytes=MAX_SPEC_BYTES)
-    except InputError as err:
-        raise TrialSpecError([err.problem], str(path)) from None
-    if not isinstance(data, dict):
-        raise TrialSpecError(["expected a mapping at the top level"], str(path))
+        data = dict(read_document(path))
+    except DocumentError as err:
+        raise TrialSpecError([err.detail], str(path)) from None
     data.update({k: v for k, v in overrides.items() if v is not None})
     data.setdefault("base_dir", str(path.resolve().parent))
     try:

@@ -53,7 +53,7 @@ def test_malformed_assessment_names_the_field(tmp_path: Path) -> None:
 
 def test_missing_file_and_bad_knowledge_base(tmp_path: Path) -> None:
     result = CliRunner().invoke(command, [str(tmp_path / "nope.yaml")])
-    assert result.exit_code == 1 and "nope.yaml: file not found" in result.output
+    assert result.exit_code == 1 and "nope.yaml: cannot read" in result.output
     empty_kb = tmp_path / "kb"
     empty_kb.mkdir()
     result = CliRunner().invoke(command, [PACEMAKER, "--knowledge-base", str(empty_kb)])

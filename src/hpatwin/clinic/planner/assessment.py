@@ -54,8 +54,7 @@ from hpatwin.clinic.planner.knowledge import (
     LiverStatus,
     format_validation_error,
 )
-from hpatwin.errors import InputError
-from hpatwin.io.structured import load_structured
+from hpatwin.io.documents import DocumentError, read_document
 
 __all__ = [
     "Assessment",
@@ -575,10 +574,6 @@ def parse_assessment(data: Mapping[str, Any] | Assessment) -> Assessment:
         raise AssessmentError(lines) from None
 
 
-MAX_ASSESSMENT_BYTES = 1024 * 1024
-"""Largest assessment file accepted."""
-
-
 def load_assessment(path: str | Path) -> Assessment:
     """Read an assessment from a YAML (``.yaml``/``.yml``) or JSON file.
 
@@ -592,11 +587,9 @@ def load_assessment(path: str | Path) -> Assessment:
     """
     path = Path(path)
     try:
-        data = load_structured(path, max_bytes=MAX_ASSESSMENT_BYTES)
-    except InputError as exc:
-        raise AssessmentError([f"file: {path.name}: {exc.problem}"]) from None
-    if data is None:
-        raise AssessmentError([f"file: {path.name} is empty"])
+        data = read_document(path, require_mapping=False)
+    except DocumentError as exc:
+        raise AssessmentError([f"file: {path.name}: {exc.detail}"]) from None
     return parse_assessment(data)
 
 

@@ -24,7 +24,6 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -35,7 +34,9 @@ from pydantic import (
     model_validator,
 )
 
-from hpatwin.parameters import Evidence
+from hpatwin.data.evidence import Evidence
+from hpatwin.io.atomic import atomic_path
+from hpatwin.io.documents import DocumentError, read_document, validation_messages
 
 __all__ = [
     "DEFAULT_KB_DIR",
@@ -1047,31 +1048,8 @@ class KnowledgeBase(_Frozen):
 # Loading
 
 
-def format_validation_error(error: ValidationError) -> list[str]:
-    """``field.path: message`` lines for a pydantic error, without pydantic's decorations.
-
-    Example
-    -------
-    >>> try:
-    ...     Source.model_validate({"id": "x", "citation": "abc", "confirmation": "maybe"})
-    ... except ValidationError as exc:
-    ...     print(format_validation_error(exc)[0].split(":")[0])
-    confirmation
-    """
-    lines = []
-    for item in error.errors():
-        location = ".".join(
-            f"[{part}]" if isinstance(part, int) else str(part) for part in item["loc"]
-        ).replace(".[", "[")
-        context = item.get("ctx") or {}
-        if item["type"] == "value_error" and "error" in context:
-            message = str(context["error"])
-        elif item["type"] == "extra_forbidden":
-            message = "unknown field (not allowed here)"
-        else:
-            message = str(item["msg"])
-        lines.append(f"{location}: {message}" if location else message)
-    return lines
+format_validation_error = validation_messages
+"""The one pydantic-error formatter (:func:`hpatwin.io.documents.validation_messages`)."""
 
 
 _T = TypeVar("_T", bound=BaseModel)
@@ -1109,17 +1087,11 @@ def _validate_one(model: type[_T], raw: Any, file_name: str, section: str) -> _T
 
 
 def _read_yaml(directory: Path, file_name: str) -> dict[str, Any]:
-    path = directory / file_name
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise KnowledgeBaseError(f"{file_name}: cannot read ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise KnowledgeBaseError(f"{file_name}: not valid YAML ({exc})") from None
-    if not isinstance(data, dict):
-        raise KnowledgeBaseError(f"{file_name}: expected a mapping at the top level")
+        packaged = directory == DEFAULT_KB_DIR
+        data: dict[str, Any] = read_document(directory / file_name, packaged=packaged)
+    except DocumentError as exc:
+        raise KnowledgeBaseError(f"{file_name}: {exc.detail}") from None
     return data
 
 
@@ -1515,8 +1487,6 @@ def write_rules_doc(path: str | Path, kb: KnowledgeBase | None = None) -> bool:
     >>> write_rules_doc(doc), write_rules_doc(doc)
     (True, False)
     """
-    from hpatwin.io.atomic import atomic_path
-
     target = Path(path)
     old = target.read_text(encoding="utf-8")
     new = sync_rules_doc(old, kb)

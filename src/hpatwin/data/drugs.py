@@ -7,7 +7,7 @@ same dose relative to a typical adult is ``1 / clearance_factor``.
 
 Example
 -------
->>> from hpatwin.treatments.drugs import clearance_factor, exposure_ratio, resolve_drug
+>>> from hpatwin.data.drugs import clearance_factor, exposure_ratio, resolve_drug
 >>> resolve_drug("Cymbalta").key
 'duloxetine'
 >>> clearance_factor("duloxetine", hepatic="moderate")
@@ -30,10 +30,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from hpatwin.parameters import Evidence, Parameter
-from hpatwin.treatments.points import _read_yaml, _validation_text
+from hpatwin.data.evidence import Evidence
+from hpatwin.data.points import _read_catalogue, _validation_text
 
-MODEL_NAME = "treatments"
 """The registry model name under which the PK parameters are listed."""
 
 AGE_BANDS_YEARS = (65, 75)
@@ -411,7 +410,7 @@ def load_drug_catalogue(path: Path | str | None = None) -> DrugCatalogue:
 
 @cache
 def _load_drug_catalogue(path: Path | None) -> DrugCatalogue:
-    data, label = _read_yaml(path, "drugs.yaml")
+    data, label = _read_catalogue(path, "drugs.yaml")
     where = ""
     try:
         parsed = _DrugFile.model_validate(data)
@@ -436,7 +435,7 @@ def resolve_drug(name: str) -> Drug:
     >>> resolve_drug("Prozac")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    hpatwin.treatments.drugs.UnknownDrugError: unknown drug 'Prozac'; known: duloxetine (...
+    hpatwin.data.drugs.UnknownDrugError: unknown drug 'Prozac'; known: duloxetine (...
     """
     return load_drug_catalogue().resolve(name)
 
@@ -611,99 +610,7 @@ def exposure_ratio(
 
 
 CLEARANCE_FACTOR_BOUNDS = (0.05, 20.0)
-"""Allowed range of the ``<drug>_clearance_factor`` parameters."""
-
-
-def drug_pk_parameters() -> list[Parameter]:
-    """The catalogue's PK constants as registry parameters (model ``"treatments"``).
-
-    Per drug: ``<key>_absorption_half_life_min``, ``<key>_elimination_half_life_h``,
-    ``<key>_volume_l`` and ``<key>_clearance_factor`` (default 1, bounds 0.05–20).
-
-    Example
-    -------
-    >>> params = {p.name: p for p in drug_pk_parameters()}
-    >>> params["duloxetine_volume_l"].value, params["duloxetine_volume_l"].evidence.value
-    (1943.0, 'published model')
-    >>> params["oxycodone_clearance_factor"].upper
-    20.0
-    """
-    parameters: list[Parameter] = []
-    for drug in load_drug_catalogue().values():
-        parameters.extend(
-            [
-                _parameter(
-                    drug,
-                    "absorption_half_life_min",
-                    "min",
-                    drug.absorption_half_life_min,
-                    f"First-order oral absorption half-life of {drug.generic_name} "
-                    f"(one-compartment tmax {drug.tmax_h.value:g} h)",
-                    (1.0, 1440.0),
-                ),
-                _parameter(
-                    drug,
-                    "elimination_half_life_h",
-                    "h",
-                    drug.elimination_half_life_h,
-                    f"Elimination half-life of {drug.generic_name} in a typical adult",
-                    (0.1, 500.0),
-                ),
-                _parameter(
-                    drug,
-                    "volume_l",
-                    "L",
-                    drug.volume_l,
-                    f"Apparent volume of distribution V/F of {drug.generic_name} "
-                    f"(dose in {drug.dose_basis})",
-                    (0.1, 1e5),
-                ),
-                Parameter(
-                    name=f"{drug.key}_clearance_factor",
-                    value=1.0,
-                    unit="1",
-                    description=(
-                        f"Per-patient factor on the apparent clearance of {drug.generic_name} "
-                        "(hepatic × renal × age × pregnancy modifiers of the drug catalogue)"
-                    ),
-                    source=(
-                        "hpatwin.treatments.clearance_factor over the sourced modifiers in "
-                        "treatments/data/drugs.yaml"
-                    ),
-                    evidence=Evidence.ASSUMPTION,
-                    model=MODEL_NAME,
-                    rationale=(
-                        "1 is the typical adult; compile_plan sets it per patient. Modifiers of "
-                        "different kinds multiply (independence assumption)."
-                    ),
-                    lower=CLEARANCE_FACTOR_BOUNDS[0],
-                    upper=CLEARANCE_FACTOR_BOUNDS[1],
-                ),
-            ]
-        )
-    return parameters
-
-
-def _parameter(
-    drug: Drug,
-    suffix: str,
-    unit: str,
-    sourced: SourcedValue,
-    description: str,
-    bounds: tuple[float, float],
-) -> Parameter:
-    return Parameter(
-        name=f"{drug.key}_{suffix}",
-        value=sourced.value,
-        unit=unit,
-        description=description,
-        source=sourced.source,
-        evidence=sourced.evidence,
-        model=MODEL_NAME,
-        rationale=sourced.rationale,
-        lower=bounds[0],
-        upper=bounds[1],
-    )
+"""Allowed range of the per-patient ``<drug>_clearance_factor`` parameters."""
 
 
 DRUG_KEYS: tuple[str, ...] = tuple(load_drug_catalogue())

@@ -7,7 +7,7 @@ code or alias, case- and space-insensitively.
 
 Example
 -------
->>> from hpatwin.treatments.points import load_point_catalogue
+>>> from hpatwin.data.points import load_point_catalogue
 >>> catalogue = load_point_catalogue()
 >>> catalogue.get("ex-hn3").code, catalogue.get("DU20").name
 ('GV29', 'Baihui')
@@ -22,14 +22,13 @@ import re
 from collections.abc import Iterator
 from enum import StrEnum
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from hpatwin.parameters import Evidence
+from hpatwin.data.evidence import Evidence
+from hpatwin.io.documents import read_document, read_packaged_document, validation_messages
 
 _STANDARD_CODE = re.compile(r"^([A-Z]+)(\d+)$")
 # Older or alternative meridian prefixes that trial reports still use.
@@ -147,7 +146,7 @@ class Point(BaseModel):
 
     Example
     -------
-    >>> from hpatwin.treatments.points import load_point_catalogue
+    >>> from hpatwin.data.points import load_point_catalogue
     >>> point = load_point_catalogue().get("GB21")
     >>> point.pregnancy_caution, [r.role.value for r in point.roles]
     (True, ['segmental_analgesic'])
@@ -277,7 +276,7 @@ class PointCatalogue:
     >>> catalogue.get("XX99")
     Traceback (most recent call last):
     ...
-    hpatwin.treatments.points.UnknownPointError: unknown point code 'XX99'
+    hpatwin.data.points.UnknownPointError: unknown point code 'XX99'
     """
 
     def __init__(self, points: list[Point], ranges: list[PointRange]) -> None:
@@ -416,34 +415,17 @@ def _resolve_sources(raw: dict[str, Any], sources: dict[str, str], where: str) -
     return resolved
 
 
-def _read_yaml(path: Path | None, default_name: str) -> tuple[Any, str]:
+def _read_catalogue(path: Path | None, default_name: str) -> tuple[Any, str]:
+    """The catalogue file's data and its label (the built-in one when ``path`` is None)."""
     if path is None:
-        text = (
-            resources.files("hpatwin.treatments")
-            .joinpath("data")
-            .joinpath(default_name)
-            .read_text(encoding="utf-8")
+        return read_packaged_document("hpatwin.data", "catalogues", default_name), (
+            f"built-in {default_name}"
         )
-        label = f"built-in {default_name}"
-    else:
-        label = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ValueError(f"catalogue file {label!r}: cannot be read ({exc.strerror})") from None
-    try:
-        return yaml.safe_load(text), label
-    except yaml.YAMLError as exc:
-        raise ValueError(f"catalogue file {label!r}: not valid YAML ({exc})") from None
+    return read_document(path), str(path)
 
 
 def _validation_text(exc: ValidationError) -> str:
-    lines = []
-    for error in exc.errors():
-        loc = ".".join(str(p) for p in error["loc"])
-        message = str(error["msg"]).removeprefix("Value error, ")
-        lines.append(f"{loc}: {message}" if loc else message)
-    return "; ".join(lines)
+    return "; ".join(validation_messages(exc))
 
 
 def load_point_catalogue(path: Path | str | None = None) -> PointCatalogue:
@@ -459,7 +441,7 @@ def load_point_catalogue(path: Path | str | None = None) -> PointCatalogue:
 
 @cache
 def _load_point_catalogue(path: Path | None) -> PointCatalogue:
-    data, label = _read_yaml(path, "points.yaml")
+    data, label = _read_catalogue(path, "points.yaml")
     try:
         parsed = _CatalogueFile.model_validate(data)
         sources = parsed.sources
