@@ -237,3 +237,18 @@ def test_item9_positive_plan_leads_with_the_urgent_pathway() -> None:
     first_alert = text.index("URGENT")
     assert first_alert < text.index("device-no-ea") if "device-no-ea" in text else True
     assert first_alert < text.index("Indication")
+
+
+@pytest.mark.parametrize(
+    ("entry", "fires"),
+    [
+        ("naproxen 1000 mg twice daily", True),
+        ("naproxen 500 mg twice daily", False),
+        ("escitalopram 40 mg once daily", True),
+        ("escitalopram 20 mg once daily", False),
+        ("venlafaxine 225 mg twice daily", True),
+        ("oxycodone 200 mg three times daily", False),  # only a plausibility ceiling, no label
+    ],
+)
+def test_label_maxima_come_from_the_shared_drug_catalogue(entry: str, fires: bool) -> None:
+    assert ("dose-above-label-maximum" in plan_for(medications=[entry]).alert_codes()) is fires

@@ -54,6 +54,7 @@ from hpatwin.clinic.planner.knowledge import (
     LiverStatus,
     format_validation_error,
 )
+from hpatwin.data.drugs import UnknownDrugError, load_drug_catalogue
 from hpatwin.io.documents import DocumentError, read_document
 
 __all__ = [
@@ -781,6 +782,25 @@ def _resolve_region(text: str, kb: KnowledgeBase) -> list[str]:
     return list(dict.fromkeys(region_id for _, region_id in _indexes(kb).regions.find(text)))
 
 
+def label_maximum_mg(drug_id: str) -> float | None:
+    """The label's maximum daily dose (mg) from the shared drug catalogue (:mod:`hpatwin.data`).
+
+    ``None`` when the catalogue has no entry or only a plausibility ceiling (no label maximum).
+
+    Example
+    -------
+    >>> label_maximum_mg("duloxetine"), label_maximum_mg("oxycodone"), label_maximum_mg("x")
+    (120.0, None, None)
+    """
+    try:
+        drug = load_drug_catalogue().resolve(drug_id)
+    except UnknownDrugError:
+        return None
+    if drug.max_daily_dose.kind != "label":
+        return None
+    return float(drug.max_daily_dose.mg_per_day)
+
+
 def _resolve_medication(entry: MedicationEntry, kb: KnowledgeBase) -> ResolvedMedication:
     matches = _indexes(kb).drugs.find(entry.name)
     drug_ids = tuple(dict.fromkeys(drug_id for _, drug_id in matches))
@@ -800,9 +820,7 @@ def _resolve_medication(entry: MedicationEntry, kb: KnowledgeBase) -> ResolvedMe
                 notes.append(f"{drug_id} dose not stated: screened as an analgesic dose")
         classes.update(drug.classes)
     maxima = tuple(
-        (drug_id, float(kb.drugs[drug_id].max_daily.mg))  # type: ignore[union-attr]
-        for drug_id in drug_ids
-        if kb.drugs[drug_id].max_daily is not None
+        (drug_id, maximum) for drug_id in drug_ids if (maximum := label_maximum_mg(drug_id))
     )
     return ResolvedMedication(entry, drug_ids, frozenset(classes), tuple(notes), maxima)
 

@@ -312,19 +312,6 @@ class LowDose(_Frozen):
     sources: list[str] = Field(min_length=1)
 
 
-class MaxDaily(_Frozen):
-    """The label's maximum total daily dose of a drug, with its sources.
-
-    Example
-    -------
-    >>> MaxDaily(mg=120, sources=["x"]).mg
-    120.0
-    """
-
-    mg: StrictNumber = Field(gt=0)
-    sources: list[str] = Field(min_length=1)
-
-
 class DrugEntry(_Frozen):
     """A recognised drug: generic id, brand names and synonyms, and its classes.
 
@@ -338,7 +325,6 @@ class DrugEntry(_Frozen):
     names: list[str] = Field(default_factory=list)
     classes: list[str] = Field(min_length=1)
     low_dose: LowDose | None = None
-    max_daily: MaxDaily | None = None
 
     def all_names(self) -> tuple[str, ...]:
         """Generic name (with underscores as spaces) followed by brand names and synonyms.
@@ -1284,9 +1270,6 @@ def _cross_check(kb: KnowledgeBase) -> None:
                 need("drug_class", klass_id, f"drugs.yaml: drug {drug.id!r}: low_dose")
             for source_id in drug.low_dose.sources:
                 need("source", source_id, f"drugs.yaml: drug {drug.id!r}: low_dose")
-        if drug.max_daily is not None:
-            for source_id in drug.max_daily.sources:
-                need("source", source_id, f"drugs.yaml: drug {drug.id!r}: max_daily")
     for tag in kb.point_tags.values():
         for source_id in tag.sources:
             need("source", source_id, f"points.yaml: tag {tag.id!r}")
