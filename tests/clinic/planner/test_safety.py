@@ -174,8 +174,36 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"medications": ["phenelzine 15 mg"]},
     ),
     "snri-serotonergic": (
-        {"medications": ["duloxetine 60 mg", "tramadol 50 mg"]},
         {"medications": ["duloxetine 60 mg", "tapentadol 50 mg"]},
+        {"medications": ["duloxetine 60 mg", "codeine 30 mg"]},
+    ),
+    "maoi-serotonergic": (
+        {"medications": ["linezolid 600 mg", "sertraline 50 mg"]},
+        {"medications": ["linezolid 600 mg", "paracetamol 1 g"]},
+    ),
+    "serotonergic-combination": (
+        {"medications": ["sertraline 50 mg", "tramadol 50 mg"]},
+        {"medications": ["sertraline 50 mg", "codeine 30 mg"]},
+    ),
+    "ssri-bleeding": (
+        {"medications": ["warfarin 5 mg", "citalopram 20 mg"]},
+        {"medications": ["warfarin 5 mg", "mirtazapine 15 mg"]},
+    ),
+    "seizure-threshold-uncontrolled-epilepsy": (
+        {"medications": ["tramadol 50 mg"], "conditions": ["uncontrolled epilepsy"]},
+        {"medications": ["tramadol 50 mg"], "conditions": ["epilepsy, well controlled"]},
+    ),
+    "seizure-threshold-epilepsy": (
+        {"medications": ["bupropion 150 mg"], "conditions": ["epilepsy, well controlled"]},
+        {"medications": ["bupropion 150 mg"], "conditions": ["hypertension"]},
+    ),
+    "opioid-benzodiazepine": (
+        {"medications": ["oxycodone 10 mg", "diazepam 5 mg"]},
+        {"medications": ["oxycodone 10 mg", "zolpidem 5 mg"]},
+    ),
+    "opioid-gabapentinoid": (
+        {"medications": ["tramadol 50 mg", "pregabalin 75 mg"]},
+        {"medications": ["paracetamol 1 g", "pregabalin 75 mg"]},
     ),
     "snri-bleeding": (
         {"medications": ["venlafaxine 75 mg", "ibuprofen 400 mg"]},
@@ -355,3 +383,41 @@ def test_pharmacotherapy_notes_always_defer_to_the_prescriber(kb: KnowledgeBase)
     for note in kb.notes:
         lowered = note.message.lower()
         assert "increase the dose" not in lowered and "stop taking" not in lowered
+
+
+@pytest.mark.parametrize(
+    ("overrides", "rule_id"),
+    [
+        (
+            {"medications": ["sertraline 100 mg once daily", "tramadol 50 mg tid"]},
+            "serotonergic-combination",
+        ),
+        (
+            {"medications": ["warfarin 5 mg once daily", "sertraline 50 mg once daily"]},
+            "ssri-bleeding",
+        ),
+        (
+            {
+                "medications": ["tramadol 50 mg tid"],
+                "conditions": ["epilepsy, not well controlled"],
+            },
+            "seizure-threshold-uncontrolled-epilepsy",
+        ),
+    ],
+)
+def test_issue17_interactions_beyond_snris_are_flagged(
+    overrides: dict[str, Any], rule_id: str
+) -> None:
+    """Reproductions: SSRI+tramadol, warfarin+SSRI, tramadol in uncontrolled epilepsy."""
+    assert rule_id in plan_for(**overrides).alert_codes()
+
+
+def test_umbrella_classes_expand(kb: KnowledgeBase) -> None:
+    from hpatwin.clinic.planner.assessment import parse_assessment, resolve_assessment
+
+    picture = resolve_assessment(
+        parse_assessment(make(medications=["tapentadol 50 mg", "linezolid 600 mg"])), kb
+    )
+    assert "serotonergic" in picture.medications[0].classes
+    assert "lowers_seizure_threshold" in picture.medications[0].classes
+    assert "serotonergic" in picture.medications[1].classes  # via maoi

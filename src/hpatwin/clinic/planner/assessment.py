@@ -782,6 +782,23 @@ def _resolve_region(text: str, kb: KnowledgeBase) -> list[str]:
     return list(dict.fromkeys(region_id for _, region_id in _indexes(kb).regions.find(text)))
 
 
+def _expand_classes(
+    classes: set[str], drug_ids: tuple[str, ...], kb: KnowledgeBase
+) -> set[str]:
+    """Add the umbrella classes (``includes``/``members`` in drugs.yaml) until nothing changes."""
+    expanded = set(classes)
+    changed = True
+    while changed:
+        changed = False
+        for klass in kb.drug_classes.values():
+            if klass.id in expanded:
+                continue
+            if any(d in klass.members for d in drug_ids) or not expanded.isdisjoint(klass.includes):
+                expanded.add(klass.id)
+                changed = True
+    return expanded
+
+
 def label_maximum_mg(drug_id: str) -> float | None:
     """The label's maximum daily dose (mg) from the shared drug catalogue (:mod:`hpatwin.data`).
 
@@ -819,6 +836,7 @@ def _resolve_medication(entry: MedicationEntry, kb: KnowledgeBase) -> ResolvedMe
             if entry.dose_mg is None:
                 notes.append(f"{drug_id} dose not stated: screened as an analgesic dose")
         classes.update(drug.classes)
+    classes = _expand_classes(classes, drug_ids, kb)
     maxima = tuple(
         (drug_id, maximum) for drug_id in drug_ids if (maximum := label_maximum_mg(drug_id))
     )

@@ -296,6 +296,10 @@ class DrugClass(_Frozen):
     id: _Id
     description: str
     sources: list[str] = Field(default_factory=list)
+    includes: list[str] = Field(default_factory=list)
+    """Classes whose drugs belong to this one as well (e.g. ``serotonergic`` includes ``ssri``)."""
+    members: list[str] = Field(default_factory=list)
+    """Drug ids that belong to this class besides those listing it (and those included)."""
 
 
 class LowDose(_Frozen):
@@ -1262,6 +1266,10 @@ def _cross_check(kb: KnowledgeBase) -> None:
     for klass in kb.drug_classes.values():
         for source_id in klass.sources:
             need("source", source_id, f"drugs.yaml: class {klass.id!r}")
+        for included in klass.includes:
+            need("drug_class", included, f"drugs.yaml: class {klass.id!r}: includes")
+        for member in klass.members:
+            need("drug", member, f"drugs.yaml: class {klass.id!r}: members")
     for drug in kb.drugs.values():
         for klass_id in drug.classes:
             need("drug_class", klass_id, f"drugs.yaml: drug {drug.id!r}")
