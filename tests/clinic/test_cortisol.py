@@ -298,3 +298,29 @@ def test_trend_errors() -> None:
         cortisol_trend([visit(1, 9.0, 5.0)])
     with pytest.raises(CortisolError, match="same day"):
         cortisol_trend([visit(1, 9.0, 5.0), visit(1, 9.0, 4.0)])
+
+
+def test_salivary_value_in_serum_range_gets_a_unit_warning() -> None:
+    """Issue #17: 15 µg/dL salivary cortisol passed with no unit warning."""
+    from hpatwin.clinic.cortisol import CortisolSample, assess_late_night, assess_morning
+
+    sample = CortisolSample("2024-05-02T08:00", 15, "µg/dL")
+    assert sample.unit_warning() is not None
+    morning = assess_morning(sample)
+    assert morning.status == "unit to check" and not morning.assessable
+    late = assess_late_night(CortisolSample("2024-05-02T23:10", 15, "µg/dL"))
+    assert late.status == "unit to check"
+    assert assess_morning(CortisolSample("2024-05-02T08:00", 0.4, "µg/dL")).status == (
+        "within reference range"
+    )
+
+
+def test_absurd_cortisol_is_refused_not_reported_elevated() -> None:
+    """Issue #17: 1e308 cortisol was reported as 'elevated'."""
+    import pytest
+
+    from hpatwin.clinic.cortisol import CortisolError, CortisolSample
+
+    with pytest.raises(CortisolError, match="far above any salivary value"):
+        CortisolSample("2024-05-02T23:10", 1e308)
+    CortisolSample("2024-05-02T23:10", 900.0)  # implausible-looking but below the refusal bound

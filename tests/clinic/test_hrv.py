@@ -208,3 +208,14 @@ def test_config_validation(kwargs: dict[str, Any], message: str) -> None:
 def test_to_dict_json_ready() -> None:
     d = hrv_time_domain(np.full(400, 750.0)).to_dict()
     assert json.loads(json.dumps(d))["mean_hr_bpm"] == 80.0
+
+
+def test_a_gap_does_not_count_towards_five_minutes() -> None:
+    """Issue #17: 11 beats and one 300-s gap passed the 5-minute rule."""
+    import pytest
+
+    from hpatwin.clinic.hrv import RecordingTooShortError, hrv_time_domain
+
+    rr = [800.0] * 5 + [300_000.0] + [800.0] * 5
+    with pytest.raises(RecordingTooShortError, match="gaps over 2000 ms excluded"):
+        hrv_time_domain(rr)

@@ -84,6 +84,13 @@ UNITS: dict[str, float] = {
 }
 """nmol/L per one unit of each accepted unit, derived from the molar mass."""
 
+SALIVARY_UNIT_WARNING_NMOL_L = 100.0
+"""Above this a salivary value gets a unit warning: about 5x the Mayo LC-MS/MS morning upper
+reference (20.7 nmol/L, clinical-facts.md 2.2). Threshold is an assumption (no source gives one)."""
+SALIVARY_IMPLAUSIBLE_NMOL_L = 1000.0
+"""Above this a salivary value is refused as implausible (about 48x the morning upper reference;
+an assumption that keeps 1e308 from being reported as "elevated")."""
+
 _UNIT_ALIASES = {
     "nmol/l": "nmol/L",
     "nm": "nmol/L",
@@ -226,7 +233,34 @@ class CortisolSample:
             raise CortisolError(
                 f"cortisol sample at {when.isoformat()}: {v} {self.unit} is negative"
             )
+        if v * UNITS[_canonical_unit(self.unit)] > SALIVARY_IMPLAUSIBLE_NMOL_L:
+            raise CortisolError(
+                f"cortisol sample at {when.isoformat()}: {v:g} {self.unit} is "
+                f"{v * UNITS[_canonical_unit(self.unit)]:.3g} nmol/L, far above any salivary "
+                f"value (refused above {SALIVARY_IMPLAUSIBLE_NMOL_L:g} nmol/L): check the value "
+                "and unit (a serum result?)"
+            )
         object.__setattr__(self, "value", v)
+
+    def unit_warning(self) -> str | None:
+        """A warning when the value is high for saliva (a serum value or a unit slip?).
+
+        Example
+        -------
+        >>> CortisolSample("2024-05-02T08:00", 15, "µg/dL").unit_warning()[:40]
+        'check the unit: 15 µg/dL = 413.84 nmol/L'
+        >>> CortisolSample("2024-05-02T08:00", 0.4, "µg/dL").unit_warning() is None
+        True
+        """
+        v = self.cortisol_nmol_l
+        if v <= SALIVARY_UNIT_WARNING_NMOL_L:
+            return None
+        return (
+            f"check the unit: {self.value:g} {self.unit} = {v:.2f} nmol/L is more than "
+            f"{SALIVARY_UNIT_WARNING_NMOL_L:g} nmol/L, far above salivary reference values "
+            "(morning upper limit about 20.7 nmol/L); serum cortisol is reported in the same "
+            "units at ten times higher values"
+        )
 
     @property
     def cortisol_nmol_l(self) -> float:
@@ -430,6 +464,7 @@ Status = Literal[
     "within reference range",
     "above reference range",
     "outside collection window",
+    "unit to check",
 ]
 
 
@@ -460,7 +495,7 @@ class SampleAssessment:
         >>> assess_late_night(CortisolSample("2024-05-02T21:00", 2.0)).assessable
         False
         """
-        return self.status != "outside collection window"
+        return self.status not in ("outside collection window", "unit to check")
 
 
 def _fmt(v: float) -> str:
@@ -494,6 +529,16 @@ def assess_late_night(
             "outside collection window",
             f"collected at {sample.clock_time:%H:%M}, outside the "
             f"{window.start:%H:%M}-24:00 window the cut-off applies to; not assessed",
+            c.cutoff_nmol_l,
+            c.source,
+        )
+    warning = sample.unit_warning()
+    if warning is not None:
+        return SampleAssessment(
+            sample,
+            "late_night",
+            "unit to check",
+            f"{warning}; not assessed against the cut-off until the unit is confirmed",
             c.cutoff_nmol_l,
             c.source,
         )
@@ -534,6 +579,16 @@ def assess_morning(
             f"collected at {sample.clock_time:%H:%M}, outside the "
             f"{reference.start:%H:%M}-{reference.end:%H:%M} reference window; not assessed",
             None,
+            reference.source,
+        )
+    warning = sample.unit_warning()
+    if warning is not None:
+        return SampleAssessment(
+            sample,
+            reference.name,
+            "unit to check",
+            f"{warning}; not assessed against the reference range until the unit is confirmed",
+            reference.high_nmol_l,
             reference.source,
         )
     low = reference.low_nmol_l

@@ -406,6 +406,15 @@ def hrv_time_domain(
             f"rr_ms: {n_art} of {rr.size} intervals ({fraction:.1%}) are artefacts, above "
             f"the limit of {cfg.max_artefact_fraction:.0%}; check the recording"
         )
+    # gaps (intervals longer than max_rr_ms: no heartbeat lasts that long) do not count
+    # towards the minimum length: 11 beats around one 300-s gap are not a 5-minute recording
+    covered_s = float(rr[rr <= cfg.max_rr_ms].sum()) / 1000.0
+    if covered_s < cfg.min_duration_s:
+        raise RecordingTooShortError(
+            f"rr_ms: only {covered_s:.0f} s of the {duration_s:.0f}-s recording are beats "
+            f"(gaps over {cfg.max_rr_ms:.0f} ms excluded), below the minimum of "
+            f"{cfg.min_duration_s:.0f} s (HrvConfig.min_duration_s); HRV is not computed"
+        )
     nn, valid = correct_artefacts(rr, flags, cfg.correction)
     metrics = time_domain_metrics(nn, valid, cfg.pnn_denominator)
     alerts: list[Alert] = []

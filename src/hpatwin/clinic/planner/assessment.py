@@ -782,9 +782,7 @@ def _resolve_region(text: str, kb: KnowledgeBase) -> list[str]:
     return list(dict.fromkeys(region_id for _, region_id in _indexes(kb).regions.find(text)))
 
 
-def _expand_classes(
-    classes: set[str], drug_ids: tuple[str, ...], kb: KnowledgeBase
-) -> set[str]:
+def _expand_classes(classes: set[str], drug_ids: tuple[str, ...], kb: KnowledgeBase) -> set[str]:
     """Add the umbrella classes (``includes``/``members`` in drugs.yaml) until nothing changes."""
     expanded = set(classes)
     changed = True
