@@ -366,3 +366,72 @@ def test_bundle_errors_name_the_entry(tmp_path: Path) -> None:
         read_bundle(path)
     with pytest.raises(FhirError, match="not a JSON object"):
         parse_resource([1, 2])  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- issue #17 silent acceptances
+def _hr(value: float, **quantity: object) -> dict[str, object]:
+    return {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+        "effectiveDateTime": "2024-01-01T10:00:00+00:00",
+        "valueQuantity": {"value": value, "code": "/min", **quantity},
+    }
+
+
+def test_heart_rate_500_is_refused() -> None:
+    from hpatwin.records.fhir import FhirError, parse_vital_signs_observation
+
+    with pytest.raises(FhirError, match="outside the plausible range"):
+        parse_vital_signs_observation(_hr(500))
+    assert parse_vital_signs_observation(_hr(70)).heart_rate_bpm == 70
+
+
+def test_a_comparator_is_not_dropped() -> None:
+    from hpatwin.records.fhir import FhirError, parse_vital_signs_observation
+
+    with pytest.raises(FhirError, match="comparator"):
+        parse_vital_signs_observation(_hr(40, comparator="<"))
+
+
+def test_future_dates_are_refused() -> None:
+    from hpatwin.records.fhir import FhirError, parse_vital_signs_observation
+
+    obs = _hr(70)
+    obs["effectiveDateTime"] = "2999-01-01T10:00:00+00:00"
+    with pytest.raises(FhirError, match="in the future"):
+        parse_vital_signs_observation(obs)
+
+
+def test_in_progress_questionnaire_response_is_not_scored_as_final() -> None:
+    from datetime import UTC, datetime
+
+    from hpatwin.clinic.instruments import score
+    from hpatwin.records.fhir import (
+        FhirError,
+        parse_questionnaire_response,
+        questionnaire_response,
+    )
+
+    qr = questionnaire_response(score("gad7", [1] * 7), datetime(2024, 1, 1, 8, tzinfo=UTC))
+    qr["status"] = "in-progress"
+    with pytest.raises(FhirError, match="not complete"):
+        parse_questionnaire_response(qr)
+    assert parse_questionnaire_response(qr, allow_incomplete=True).status == "in-progress"
+
+
+def test_bpi_subscale_999_and_contradicting_severity_are_refused() -> None:
+    from datetime import UTC, datetime
+
+    from hpatwin.clinic.instruments import score
+    from hpatwin.records.fhir import FhirError, parse_score_observation, score_observation
+
+    when = datetime(2024, 1, 1, 8, tzinfo=UTC)
+    bpi = score_observation(score("bpi", [8, 2, 5, 5, 6, 7, 4, 6, 3, 8, 6]), when)
+    bpi["component"][1]["valueQuantity"]["value"] = 999
+    with pytest.raises(FhirError, match="outside the bpi interference range 0-10"):
+        parse_score_observation(bpi)
+    phq = score_observation(score("phq9", [3] * 9), when)  # 27: severe
+    phq["interpretation"] = [{"text": "minimal"}]
+    with pytest.raises(FhirError, match="contradicts the total 27"):
+        parse_score_observation(phq)

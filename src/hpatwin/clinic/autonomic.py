@@ -52,6 +52,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "systolic_mmhg": (50.0, 300.0),
     "diastolic_mmhg": (20.0, 200.0),
 }
+PLAUSIBLE_RANGES = _RANGES
+"""Plausibility limits of vital signs (design choice), shared with the FHIR import."""
 _MEASURES = ("heart_rate_bpm", "systolic_mmhg", "diastolic_mmhg", "map_mmhg")
 
 

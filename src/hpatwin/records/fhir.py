@@ -39,11 +39,11 @@ import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from hpatwin.clinic.autonomic import VitalSigns
+from hpatwin.clinic.autonomic import PLAUSIBLE_RANGES, VitalSigns
 from hpatwin.clinic.cortisol import CortisolError, CortisolSample
 from hpatwin.clinic.hrv import HrvResult
 from hpatwin.clinic.instruments import (
@@ -325,7 +325,13 @@ def _dt_in(value: Any, path: str) -> datetime:
         raise FhirError(f"{path}: {value!r} has no clock time")
     if parsed.tzinfo is None:
         raise FhirError(f"{path}: {value!r} has no time zone (required by FHIR)")
+    if parsed > datetime.now(UTC) + FUTURE_TOLERANCE:
+        raise FhirError(f"{path}: {value!r} is in the future")
     return parsed
+
+
+FUTURE_TOLERANCE = timedelta(days=1)
+"""How far past the present a recorded time may lie (clock and time-zone slack)."""
 
 
 def _subject(subject: str | None) -> dict[str, Any]:
@@ -391,6 +397,12 @@ def _code_key(concept: Any, path: str, codes: CodeTable) -> str:
 def _quantity_in(q: Any, path: str) -> tuple[float, str | None]:
     if not isinstance(q, Mapping):
         raise FhirError(f"{path}: missing or not a Quantity")
+    comparator = q.get("comparator")
+    if comparator is not None and comparator != "=":
+        raise FhirError(
+            f"{path}.comparator: {str(comparator)[:4]!r} - the value is a bound, not a "
+            "measurement, and is not imported as one"
+        )
     value = _number(q.get("value"), f"{path}.value")
     unit = q.get("code", q.get("unit"))
     return value, unit if isinstance(unit, str) else None
@@ -495,6 +507,7 @@ def parse_questionnaire_response(
     *,
     codes: CodeTable = DEFAULT_CODES,
     missing: MissingRule | None = None,
+    allow_incomplete: bool = False,
 ) -> QuestionnaireRecord:
     """Import a QuestionnaireResponse and re-score it (strictly; see :func:`score`).
 
@@ -513,6 +526,11 @@ def parse_questionnaire_response(
     path = "QuestionnaireResponse"
     res = _check_type(resource, path)
     status = _status(res, path, ("in-progress", "completed", "amended", "stopped"))
+    if status not in ("completed", "amended") and not allow_incomplete:
+        raise FhirError(
+            f"{path}.status: {status!r} - the response is not complete and is not scored "
+            "(allow_incomplete=True imports it with its status)"
+        )
     url = _require(res, "questionnaire", path)
     by_url = {u.split("|")[0]: n for n, u in codes.questionnaire_urls.items()}
     instrument = by_url.get(str(url).split("|")[0])
@@ -698,7 +716,17 @@ def parse_score_observation(
         cinst, _, cname = ckey.partition(".")
         if cinst != instrument:
             raise FhirError(f"{cpath}.code: {ckey!r} does not belong to {instrument}")
-        subscales[cname], _ = _quantity_in(comp.get("valueQuantity"), f"{cpath}.valueQuantity")
+        value, _ = _quantity_in(comp.get("valueQuantity"), f"{cpath}.valueQuantity")
+        # a named subscale spans its items; anything else (BPI worst pain) is one item
+        items = spec.subscales.get(cname, (1,))
+        n = 1 if spec.subscale_kind == "mean" else len(items)
+        low, high = spec.item_min * n, spec.item_max * n
+        if not low <= value <= high:
+            raise FhirError(
+                f"{cpath}.valueQuantity.value: {value:g} is outside the {instrument} {cname} "
+                f"range {low:g}-{high:g}"
+            )
+        subscales[cname] = value
     severity = None
     interp = res.get("interpretation")
     if interp is not None:
@@ -709,6 +737,15 @@ def parse_score_observation(
         if text not in valid:
             raise FhirError(f"{path}.interpretation[0].text: {text!r}; allowed {sorted(valid)}")
         severity = str(text)
+        # the BPI's category comes from worst pain, every other band from the total
+        basis = subscales.get("worst_pain") if instrument == "bpi" else total
+        band = spec.band_for(basis) if basis is not None else None
+        if band is not None and band.label != severity:
+            what = "worst pain" if instrument == "bpi" else "the total"
+            raise FhirError(
+                f"{path}.interpretation[0].text: {severity!r} contradicts {what} {basis:g} "
+                f"({band.label!r} for {instrument})"
+            )
     derived = res.get("derivedFrom", [])
     refs = tuple(
         str(d["reference"]) for d in derived if isinstance(d, Mapping) and "reference" in d
@@ -1063,6 +1100,12 @@ def parse_vital_signs_observation(
             raise FhirError(f"{path}.component: systolic and diastolic are both required")
     else:
         raise FhirError(f"{path}.code: {key!r} is not a vital sign")
+    for name, value in (("heart_rate_bpm", hr), ("systolic_mmhg", sbp), ("diastolic_mmhg", dbp)):
+        low, high = PLAUSIBLE_RANGES[name]
+        if value is not None and not low <= value <= high:
+            raise FhirError(
+                f"{path}: {name} {value:g} is outside the plausible range {low:g}-{high:g}"
+            )
     return VitalsRecord(
         effective=when,
         heart_rate_bpm=hr,
