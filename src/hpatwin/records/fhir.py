@@ -1100,11 +1100,16 @@ def parse_vital_signs_observation(
             raise FhirError(f"{path}.component: systolic and diastolic are both required")
     else:
         raise FhirError(f"{path}.code: {key!r} is not a vital sign")
-    for name, value in (("heart_rate_bpm", hr), ("systolic_mmhg", sbp), ("diastolic_mmhg", dbp)):
+    measured: tuple[tuple[str, float | None], ...] = (
+        ("heart_rate_bpm", hr),
+        ("systolic_mmhg", sbp),
+        ("diastolic_mmhg", dbp),
+    )
+    for name, reading in measured:
         low, high = PLAUSIBLE_RANGES[name]
-        if value is not None and not low <= value <= high:
+        if reading is not None and not low <= reading <= high:
             raise FhirError(
-                f"{path}: {name} {value:g} is outside the plausible range {low:g}-{high:g}"
+                f"{path}: {name} {reading:g} is outside the plausible range {low:g}-{high:g}"
             )
     return VitalsRecord(
         effective=when,
