@@ -123,3 +123,14 @@ def test_overwrite_keeps_the_users_own_files_in_chunks(tmp_path: Path) -> None:
     run_trial(spec, out, progress=False, overwrite=True)
     assert mine.read_text(encoding="utf-8") == "keep me"
     assert any(p.name.startswith("chunk_") for p in (out / "chunks").iterdir())
+
+
+def test_schedule_change_past_the_end_is_refused() -> None:
+    """Reproduction: schedule changes past the end of the trial were accepted silently."""
+    data = copy.deepcopy(HPA_SPEC)
+    data["arms"] = [
+        "usual_care",
+        {"name": "late", "inputs": {"stress_input": {"mode": "scale", "schedule": [[99, 0.5]]}}},
+    ]
+    with pytest.raises(TrialSpecError, match="past the end of the trial"):
+        parse_spec(data)

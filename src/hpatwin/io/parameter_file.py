@@ -49,6 +49,15 @@ class ParameterFile(BaseModel):
                 raise ValueError(f"{name}: {value} is not a finite number")
         return values
 
+    @field_validator("initial_state")
+    @classmethod
+    def _non_negative(cls, values: dict[str, float]) -> dict[str, float]:
+        # every model state is a concentration, amount, mass or level: never below zero
+        for name, value in values.items():
+            if value < 0:
+                raise ValueError(f"{name}: {value:g} is negative; a state cannot be below 0")
+        return values
+
 
 def load_parameter_file(path: Path | str) -> ParameterFile:
     """Read and validate a YAML or JSON parameter file; errors name the file and field."""

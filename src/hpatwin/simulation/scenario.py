@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import xarray as xr
 
 from hpatwin.engine.api import (
@@ -181,6 +182,12 @@ def resolve(scenario: Scenario, engine: Engine | None = None) -> PreparedRun:
     params.update(ablation_parameters(ode, scenario.ablate))
 
     state = dict(scenario.initial_state)
+    for name, given in state.items():
+        # every model state is a concentration, amount, mass or level
+        if (np.asarray(given, dtype=np.float64) < 0).any():
+            raise ValueError(
+                f"initial state {name}: negative values are not allowed (a state is >= 0)"
+            )
     if PULSE_INPUT in ode.input_names and scenario.pulses and PULSE_INPUT not in inputs:
         inputs[PULSE_INPUT] = pulse_train_for(ode, params, scenario.seed)
     if _needs_warmup(ode, scenario.start, state):

@@ -609,6 +609,15 @@ class TrialSpec(_Strict):
                 f"(until day {last + 1}), beyond duration_days = {self.duration_days}; "
                 f"set duration_days ≥ {last + 1} or move the visit"
             )
+        for arm in self.arms:
+            for input_name, change in arm.inputs.items():
+                for day, _ in change.schedule or ():
+                    if day >= self.duration_days:
+                        problems.append(
+                            f"arms.{arm.name}.inputs.{input_name}: a change at day {day:g} is at "
+                            f"or past the end of the trial (duration_days = "
+                            f"{self.duration_days}) and would never apply"
+                        )
         arm_names = [arm.name for arm in self.arms]
         if self.control_arm is not None and self.control_arm not in arm_names:
             problems.append(
