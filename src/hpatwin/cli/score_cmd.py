@@ -20,8 +20,11 @@ True
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
+import textwrap
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,7 +42,7 @@ from hpatwin.clinic.outcomes import OutcomeError, compare_course
 from hpatwin.io.atomic import check_writable
 from hpatwin.io.documents import DocumentError, parse_document_text, read_document
 from hpatwin.io.text import one_line
-from hpatwin.records.csv_io import AdministrationRecord, CsvError, parse_cell, read_instrument_csv
+from hpatwin.records.csv_io import AdministrationRecord, CsvError, iter_instrument_csv, parse_cell
 from hpatwin.records.fhir import FhirError, questionnaire_response, score_observation, write_bundle
 
 __all__ = ["command"]
@@ -98,6 +101,45 @@ def _render(rec: AdministrationRecord, index: int | None) -> str:
         if a.level != "urgent":
             lines.append(f"  [{a.level}] {a.message}")
     return "\n".join(lines)
+
+
+MAX_COLLECTED = 100_000
+"""Most administrations held in memory at once (--course, --fhir-out); plain scoring streams."""
+
+
+def _checked_stream(stream: Iterator[AdministrationRecord]) -> Iterator[AdministrationRecord]:
+    try:
+        yield from stream
+    except (CsvError, InstrumentError) as exc:
+        raise click.BadParameter(str(exc), param_hint="--csv") from None
+
+
+def _record_json(rec: AdministrationRecord) -> dict[str, Any]:
+    return {
+        **rec.result.to_dict(),
+        "administered_at": rec.administered_at.isoformat() if rec.administered_at else None,
+        "subject": rec.subject,
+    }
+
+
+def _emit_stream(stream: Iterator[AdministrationRecord], as_json: bool) -> None:
+    """Print administrations as they are scored (text, or the same JSON as the list form)."""
+    records = _checked_stream(stream)
+    first = next(records)
+    second = next(records, None)
+    many = second is not None
+    chained = itertools.chain([first], [] if second is None else [second], records)
+    if as_json:
+        click.echo('{\n  "administrations": [')
+        for index, rec in enumerate(chained):
+            text = textwrap.indent(
+                json.dumps(_record_json(rec), indent=2, ensure_ascii=False), "    "
+            )
+            click.echo(("" if index == 0 else ",\n") + text, nl=False)
+        click.echo("\n  ]\n}")
+        return
+    for index, rec in enumerate(chained, start=1):
+        click.echo(("" if index == 1 else "\n") + _render(rec, index if many else None))
 
 
 def _records_from_json(path: str, instrument: str) -> list[AdministrationRecord]:
@@ -259,10 +301,20 @@ def command(
             raise click.BadParameter(str(exc), param_hint="RESPONSES") from None
         records = [AdministrationRecord(result)]
     elif csv_path:
-        try:
-            records = read_instrument_csv(csv_path, spec.name)
-        except (CsvError, InstrumentError) as exc:
-            raise click.BadParameter(str(exc), param_hint="--csv") from None
+        stream = iter_instrument_csv(csv_path, spec.name)
+        if not course and not fhir_out:
+            # streamed: memory stays flat however long the file is (BENCHMARKS.md)
+            _emit_stream(stream, as_json)
+            return
+        records = []
+        for rec in _checked_stream(stream):
+            records.append(rec)
+            if len(records) > MAX_COLLECTED:
+                raise click.BadParameter(
+                    f"more than {MAX_COLLECTED} administrations for --course/--fhir-out; "
+                    "split the file",
+                    param_hint="--csv",
+                )
     else:
         assert json_path is not None
         records = _records_from_json(json_path, spec.name)
@@ -293,18 +345,7 @@ def command(
         except (FhirError, FileExistsError) as exc:
             raise click.ClickException(f"--fhir-out: {exc}") from None
     if as_json:
-        payload: dict[str, Any] = {
-            "administrations": [
-                {
-                    **rec.result.to_dict(),
-                    "administered_at": rec.administered_at.isoformat()
-                    if rec.administered_at
-                    else None,
-                    "subject": rec.subject,
-                }
-                for rec in records
-            ]
-        }
+        payload: dict[str, Any] = {"administrations": [_record_json(rec) for rec in records]}
         if course_json is not None:
             payload["course"] = course_json
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
