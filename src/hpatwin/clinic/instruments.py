@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -638,6 +639,15 @@ def _validate_value(spec: InstrumentSpec, item: str, value: Any) -> int | None:
     return number
 
 
+_SHOWN_KEY = re.compile(r"[\w .-]{1,24}")
+
+
+def _shown_key(key: str) -> str:
+    """A response key for a message: shown when short and plain, else only its length (a key
+    may be a line of an unrelated file and must not be echoed)."""
+    return repr(key) if _SHOWN_KEY.fullmatch(key) else f"({len(key)} characters, not shown)"
+
+
 def _item_name(spec: InstrumentSpec, index: int) -> str:
     """Human name of item ``index`` (0-based) used in messages."""
     if spec.name == "bpi":
@@ -679,12 +689,13 @@ def _collect(
             if norm not in index:
                 expected = ", ".join(spec.item_keys)
                 raise ResponseCountError(
-                    f"{spec.name}: unknown response key {key!r}; expected keys {expected}"
+                    f"{spec.name}: unknown response key {_shown_key(key)}; expected keys {expected}"
                 )
             i = index[norm]
             if i in seen:
                 raise ResponseCountError(
-                    f"{spec.name}: item {_item_name(spec, i)} given twice ({seen[i]!r} and {key!r})"
+                    f"{spec.name}: item {_item_name(spec, i)} given twice "
+                    f"({_shown_key(seen[i])} and {_shown_key(key)})"
                 )
             seen[i] = key
             raw[i] = value
