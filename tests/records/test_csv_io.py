@@ -150,3 +150,12 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path: Path) -> None:
         write_cortisol_csv(path, [Boom()])  # type: ignore[list-item]
     assert path.read_text(encoding="utf-8") == before
     assert [p.name for p in tmp_path.iterdir()] == ["c.csv"]
+
+
+def test_future_administration_time_is_refused(tmp_path: Path) -> None:
+    from hpatwin.records.csv_io import CsvError, read_instrument_csv
+
+    path = tmp_path / "f.csv"
+    path.write_text("administered_at,1,2,3,4,5,6,7\n2999-01-01T08:00,1,1,1,1,1,1,1\n")
+    with pytest.raises(CsvError, match="in the future"):
+        read_instrument_csv(path, "gad7")

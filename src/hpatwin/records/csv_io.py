@@ -34,7 +34,7 @@ import math
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -182,9 +182,13 @@ def _parse_time(text: str, where: str) -> datetime | None:
     if not s:
         return None
     try:
-        return datetime.fromisoformat(s)
+        when = datetime.fromisoformat(s)
     except ValueError:
-        raise CsvError(f"{where}: {s!r} is not an ISO 8601 date-time") from None
+        raise CsvError(f"{where}: {s[:40]!r} is not an ISO 8601 date-time") from None
+    now = datetime.now(when.tzinfo) if when.tzinfo is not None else datetime.now()
+    if when > now + timedelta(days=1):
+        raise CsvError(f"{where}: {s[:40]!r} is in the future")
+    return when
 
 
 @dataclass(frozen=True)

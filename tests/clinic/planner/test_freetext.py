@@ -252,3 +252,15 @@ def test_item9_positive_plan_leads_with_the_urgent_pathway() -> None:
 )
 def test_label_maxima_come_from_the_shared_drug_catalogue(entry: str, fires: bool) -> None:
     assert ("dose-above-label-maximum" in plan_for(medications=[entry]).alert_codes()) is fires
+
+
+def test_future_assessment_date_is_refused() -> None:
+    with pytest.raises(AssessmentError, match="assessed_on: 2999-01-01 is in the future"):
+        parse_assessment(make(assessed_on="2999-01-01"))
+
+
+def test_item9_positive_json_leads_with_the_urgent_pathway() -> None:
+    plan = build_plan(make(phq9_item9=1))
+    keys = list(plan.to_dict())
+    assert keys[:3] == ["kind", "schema_version", "urgent_alerts"]
+    assert plan.to_dict()["urgent_alerts"][0]["code"] == "phq9-item9-positive"

@@ -25,7 +25,7 @@ import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -509,6 +509,8 @@ class Assessment(BaseModel):
             problems.append("gestational_week: given but pregnant is false")
         if self.pregnant and self.sex is Sex.MALE:
             problems.append("pregnant: true is inconsistent with sex 'male'")
+        if self.assessed_on is not None and self.assessed_on > date.today() + timedelta(days=1):
+            problems.append(f"assessed_on: {self.assessed_on.isoformat()} is in the future")
         if problems:
             raise ValueError("\n".join(problems))
         return self

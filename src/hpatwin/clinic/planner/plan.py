@@ -471,8 +471,10 @@ class Plan(_Model):
         []
         """
         data = self.model_dump(mode="json")
-        data["urgent_alerts"] = [a.model_dump(mode="json") for a in self.urgent_alerts]
-        return data
+        urgent = [a.model_dump(mode="json") for a in self.urgent_alerts]
+        # the urgent pathway leads the document, right after its kind and version
+        head = {"kind": data.pop("kind"), "schema_version": data.pop("schema_version")}
+        return {**head, "urgent_alerts": urgent, **data}
 
     def to_json(self, indent: int = 2) -> str:
         """The plan as JSON text.
