@@ -104,3 +104,13 @@ def test_stale_temp_files_are_cleaned_on_the_next_write(tmp_path: Path) -> None:
     assert target.read_text(encoding="utf-8") == "done"
     assert not dead.exists() and not old_style.exists() and live.exists()
     assert clean_stale_temp_files(target) == []
+
+
+def test_trial_and_power_check_the_output_folder_first(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    spec = Path(__file__).resolve().parents[2] / "examples" / "trials" / "stress_reduction_hpa.yaml"
+    code, out = run(["trial", str(spec), "--out", str(blocker / "t"), "--no-progress"])
+    assert code == 2 and "cannot write here" in out
+    code, out = run(["power", str(spec), "--sizes", "4", "--out", str(blocker / "p")])
+    assert code == 2 and "cannot write here" in out
