@@ -264,3 +264,10 @@ def test_item9_positive_json_leads_with_the_urgent_pathway() -> None:
     keys = list(plan.to_dict())
     assert keys[:3] == ["kind", "schema_version", "urgent_alerts"]
     assert plan.to_dict()["urgent_alerts"][0]["code"] == "phq9-item9-positive"
+
+
+def test_structured_anticoagulation_condition_fires_the_needling_caution() -> None:
+    assert (
+        "anticoagulant-needling" in plan_for(conditions=[{"code": "anticoagulation"}]).alert_codes()
+    )
+    assert "anticoagulant-needling" in plan_for(conditions=["on anticoagulants"]).alert_codes()
