@@ -213,6 +213,10 @@ def test_withheld_ea_leaves_no_ea_parameters() -> None:
         "delivery-intensity",
     }
     assert plan.frequency.alternatives and "Manual acupuncture" in plan.frequency.alternatives[0]
+    from hpatwin.clinic.planner import render_html, render_text
+
+    for rendered in (render_text(plan), render_html(plan)):
+        assert "2/100" not in rendered and "100 Hz" not in rendered
 
 
 def test_permitted_ea_keeps_its_parameters() -> None:

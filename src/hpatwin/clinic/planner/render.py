@@ -151,7 +151,8 @@ def render_text(plan: Plan) -> str:
     out += _wrap(f.explanation)
     for key, value in f.profile.items():
         out += _wrap(f"{key}: {value}", "      ")
-    out += _wrap(_provenance_line(f.provenance))
+    if f.electrical_stimulation != "withheld":  # a withheld modality shows no parameters
+        out += _wrap(_provenance_line(f.provenance))
     status = f"  Electrical stimulation: {f.electrical_stimulation}"
     if f.withheld_by:
         status += f" (by {', '.join(f.withheld_by)})"
@@ -423,7 +424,8 @@ def render_html(plan: Plan) -> str:
             + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in f.profile.items())
             + "</table>"
         )
-    parts.append(_prov_html(f.provenance))
+    if f.electrical_stimulation != "withheld":
+        parts.append(_prov_html(f.provenance))
     withheld = f" (by {_e(', '.join(f.withheld_by))})" if f.withheld_by else ""
     parts.append(
         f"<p>Electrical stimulation: <strong>{_e(f.electrical_stimulation)}</strong>{withheld}</p>"
