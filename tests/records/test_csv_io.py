@@ -159,3 +159,22 @@ def test_future_administration_time_is_refused(tmp_path: Path) -> None:
     path.write_text("administered_at,1,2,3,4,5,6,7\n2999-01-01T08:00,1,1,1,1,1,1,1\n")
     with pytest.raises(CsvError, match="in the future"):
         read_instrument_csv(path, "gad7")
+
+
+def test_instrument_csv_is_streamed_with_flat_memory(tmp_path: Path) -> None:
+    """Issue #17: a 50 MB CSV took 5.2 GB; rows are now read and scored one at a time."""
+    import tracemalloc
+
+    from hpatwin.records.csv_io import iter_instrument_csv
+
+    path = tmp_path / "big.csv"
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("subject,1,2,3,4,5,6,7,8,9\n")
+        for i in range(8000):
+            handle.write(f"p{i},{i % 4},1,2,0,1,2,3,0,0\n")
+    tracemalloc.start()
+    count = sum(1 for _ in iter_instrument_csv(path, "phq9"))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert count == 8000
+    assert peak < 2 * 1024 * 1024  # a list of 8,000 results alone takes several MB
