@@ -275,3 +275,12 @@ def test_structured_anticoagulation_condition_fires_the_needling_caution() -> No
         "anticoagulant-needling" in plan_for(conditions=[{"code": "anticoagulation"}]).alert_codes()
     )
     assert "anticoagulant-needling" in plan_for(conditions=["on anticoagulants"]).alert_codes()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["paracetamol 500 mg 2 tabs four times daily", "ibuprofen 2 tablets tid", "morphine 10 ml"],
+)
+def test_tablet_counts_are_refused_not_read_as_the_dose(text: str) -> None:
+    with pytest.raises(FreeTextError, match="does not give the dose in mg"):
+        parse_medication_text(text)

@@ -71,6 +71,11 @@ _DOSE = re.compile(
     r"(?P<unit>mg|mcg|µg|μg|ug|g)(?![a-zA-Z])(?P<per>\s*/\s*(?:h|hr|hour|24\s*h|day|d)\b)?",
     re.IGNORECASE,
 )
+_UNIT_COUNT = re.compile(
+    r"\b\d+(?:[.,]\d+)?\s*(?:x\s*)?(?:tabs?|tablets?|caps?|capsules?|puffs?|drops?|sachets?|"
+    r"patch(?:es)?|ampoules?|vials?|units?|ml|mL)\b|\bx\s*\d+\s*(?:tabs?|tablets?|caps?)\b",
+    re.IGNORECASE,
+)
 _LOOSE_NUMBER = re.compile(r"\d+(?:[.,]\d+)+")
 _THOUSANDS_DOT = re.compile(r"^[1-9]\d{0,2}(?:\.\d{3})+$")
 
@@ -280,6 +285,11 @@ def parse_medication_text(text: str) -> dict[str, Any]:
     if not text:
         raise FreeTextError("medication: blank")
     reject_negation(text, "medication")
+    if _UNIT_COUNT.search(text):
+        raise FreeTextError(
+            f"{_echo(text)}: a number of tablets/capsules/puffs does not give the dose in mg; "
+            "write the dose per administration (e.g. 'paracetamol 1000 mg four times daily')"
+        )
     matches = list(_DOSE.finditer(text))
     if len(matches) > 1:
         raise FreeTextError(
