@@ -38,7 +38,7 @@ def ea(day: int, start: str = "09:00", **extra: Any) -> dict[str, Any]:
         "frequency": "2/100",
         "intensity_ma": 2.0,
         "tolerance_ma": 4.0,
-        "points": ["GV20", "GV29"],
+        "points": ["GV20", "EX-HN3"],
     }
     session.update(extra)
     return session
@@ -299,7 +299,7 @@ def test_plan_data_and_patient_type_are_checked() -> None:
 
 
 def test_pregnant_patient_gets_point_cautions() -> None:
-    plan = TreatmentPlan.parse({"ea_sessions": [ea(0, points=["LI4", "SP6", "GV20", "GV29"])]})
+    plan = TreatmentPlan.parse({"ea_sessions": [ea(0, points=["LI4", "SP6", "GV20", "EX-HN3"])]})
     patient = PatientFactors(age_years=30, sex="female", pregnancy_trimester=2)
     notes = compile_plan(plan, days=1, patient=patient).notes
     cautions = [n for n in notes if n.startswith("caution:")]

@@ -43,7 +43,7 @@ def session(draw: st.DrawFn, day: int, hour: int) -> tuple[str, dict[str, Any]]:
             "frequency": draw(frequencies),
             "intensity_ma": draw(currents),
             "tolerance_ma": draw(currents),
-            "points": draw(st.sampled_from([["GV20", "GV29"], ["BL23", "BL25", "PC6", "LI4"]])),
+            "points": draw(st.sampled_from([["GV20", "EX-HN3"], ["BL23", "BL25", "PC6", "LI4"]])),
         }
     if kind == "sham":
         return "sham_sessions", common

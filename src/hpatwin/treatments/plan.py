@@ -20,7 +20,7 @@ Example
 ...                "titration": [{"day": 7, "dose_mg": 60}]}],
 ... })
 >>> plan.ea_sessions[0].points, plan.drugs[0].drug.key, plan.drugs[0].daily_dose_mg(7)
-(('GV20', 'GV29'), 'duloxetine', 60.0)
+(('GV20', 'EX-HN3'), 'duloxetine', 60.0)
 >>> TreatmentPlan.parse({"drugs": [{"name": "duloxetine", "dose_mg": 90,
 ...                                  "times": ["08:00", "20:00"]}]})
 Traceback (most recent call last):
@@ -328,9 +328,9 @@ class EASession(_EAFields):
     Example
     -------
     >>> s = EASession(day=3, start="09:00", frequency=2, intensity_ma=1.5, tolerance_ma=3,
-    ...               points=["GV20", "GV29", "PC6", "PC6"])
+    ...               points=["GV20", "EX-HN3", "PC6", "PC6"])
     >>> s.pairs(), s.relative_intensity
-    ((('GV20', 'GV29'), ('PC6', 'PC6')), 0.5)
+    ((('GV20', 'EX-HN3'), ('PC6', 'PC6')), 0.5)
     """
 
     day: Day
@@ -342,7 +342,7 @@ class EASchedule(_EAFields, _Recurrence):
     Example
     -------
     >>> s = EASchedule(weekdays=["mon", "thu"], count=4, start="09:00", frequency="2/100",
-    ...                intensity_ma=2, tolerance_ma=3, points=["GV20", "GV29"])
+    ...                intensity_ma=2, tolerance_ma=3, points=["GV20", "EX-HN3"])
     >>> s.session_days("mon")
     [0, 3, 7, 10]
     """
