@@ -34,8 +34,8 @@ from pydantic import (
     model_validator,
 )
 
-from hpatwin.data.evidence import Evidence
 from hpatwin.data.drugs import drug_catalogue_sections
+from hpatwin.data.evidence import Evidence
 from hpatwin.data.points import load_point_catalogue
 from hpatwin.data.sources import Confirmation, Source, load_bibliography
 from hpatwin.io.atomic import atomic_path
