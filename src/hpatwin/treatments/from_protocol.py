@@ -34,7 +34,7 @@ Example
 >>> session.frequency, session.start, session.duration_min, len(conversion.plan.ea_sessions)
 ('2/100', '09:00', 30, 24)
 >>> session.electrode_pairs
-(('GV20', 'GV29'), ('LI4', 'PC6'), ('LR3', 'SP6'))
+(('GV20', 'GV29'), ('LR3', 'SP6'), ('LI4', 'PC6'))
 """
 
 from __future__ import annotations
