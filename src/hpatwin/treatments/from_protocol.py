@@ -1077,9 +1077,18 @@ def plan_to_document(plan: TreatmentPlan) -> dict[str, Any]:
     -------
     >>> plan = TreatmentPlan.parse({"cbt_sessions": [{"day": 1, "start": "17:00"}]})
     >>> plan_to_document(plan)
-    {'cbt_sessions': [{'start': '17:00', 'day': 1}]}
+    {'cbt_sessions': [{'day': 1, 'start': '17:00'}]}
     >>> TreatmentPlan.parse(plan_to_document(plan)) == plan
     True
     """
     data: dict[str, Any] = plan.model_dump(mode="json", exclude_defaults=True)
+    for key, value in data.items():
+        if isinstance(value, list):
+            data[key] = [_day_first(item) if isinstance(item, dict) else item for item in value]
     return data
+
+
+def _day_first(entry: dict[str, Any]) -> dict[str, Any]:
+    """A session's day (or a schedule's start day) first, as people write them."""
+    first = {k: entry[k] for k in ("day", "start_day") if k in entry}
+    return {**first, **{k: v for k, v in entry.items() if k not in first}}
