@@ -587,7 +587,7 @@ def _summarise_weeks(per_week: list[int]) -> str:
 
 
 def _doses_per_day(entry: MedicationEntry) -> int | None:
-    text = entry.frequency or ""
+    text = (entry.frequency or "").replace(".", "")
     for pattern, count in _FREQUENCY_PATTERNS:
         if pattern.search(text):
             return count
@@ -640,7 +640,7 @@ def _drugs(
             )
             b.not_simulated.append(Dropped(where, shown, why))
             continue
-        if entry.frequency and _AS_NEEDED.search(entry.frequency):
+        if entry.frequency and _AS_NEEDED.search(entry.frequency.replace(".", "")):
             b.not_simulated.append(
                 Dropped(where, shown, "taken as needed: no schedule to simulate")
             )
@@ -674,10 +674,14 @@ def _drugs(
         )
         data = {"name": drug.key, "dose_mg": entry.dose_mg, "times": list(times)}
         try:
-            TreatmentPlan.parse({"drugs": [data]})
+            TreatmentPlan.parse({"drugs": [*drugs, data]})  # also totals with earlier entries
         except PlanError as exc:
             b.not_simulated.append(
-                Dropped(where, shown, "; ".join(m.removeprefix("drugs[0].") for m in exc.messages))
+                Dropped(
+                    where,
+                    shown,
+                    "; ".join(m.removeprefix(f"drugs[{len(drugs)}].") for m in exc.messages),
+                )
             )
             continue
         drugs.append(data)
