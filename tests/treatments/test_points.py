@@ -173,5 +173,5 @@ def test_catalogue_file_errors_name_the_file(tmp_path: Path) -> None:
         load_point_catalogue(tmp_path / "missing.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("points: [", encoding="utf-8")
-    with pytest.raises(ValueError, match="bad.yaml: not valid YAML"):
+    with pytest.raises(ValueError, match=r"bad\.yaml: not valid YAML"):
         load_point_catalogue(bad)

@@ -1094,5 +1094,5 @@ def plan_to_document(plan: TreatmentPlan) -> dict[str, Any]:
 
 def _day_first(entry: dict[str, Any]) -> dict[str, Any]:
     """A session's day (or a schedule's start day) first, as people write them."""
-    first = {k: entry[k] for k in ("day", "start_day") if k in entry}
+    first: dict[str, Any] = {k: entry[k] for k in ("day", "start_day") if k in entry}
     return {**first, **{k: v for k, v in entry.items() if k not in first}}
