@@ -12,7 +12,7 @@ import hpatwin
 from hpatwin.clinic.planner import build_plan, load_assessment
 from hpatwin.clinic.planner.assessment import MedicationEntry
 from hpatwin.data.drugs import HepaticImpairment
-from hpatwin.treatments import compile_plan
+from hpatwin.treatments import compile_plan, from_protocol
 from hpatwin.treatments.from_protocol import (
     PAIRING_SEGMENTS,
     Conversion,
@@ -255,3 +255,26 @@ def test_every_example_simulates_on_the_twin(path: Path) -> None:
     for name, variable in ds.data_vars.items():
         if np.issubdtype(variable.dtype, np.number):
             assert np.isfinite(variable.values).all(), name
+
+
+def test_a_pair_the_plan_validator_rejects_is_dropped_and_the_rest_kept() -> None:
+    builder = from_protocol._Builder()
+    ea = {
+        "start": "09:00",
+        "duration_min": 30,
+        "frequency": "2",
+        "intensity_ma": 2.0,
+        "tolerance_ma": 3.0,
+        "points": ["GV20", "GV29", "PC6"],
+        "electrode_pairs": [["GV20", "GV29"], ["PC6", "LI4"]],
+    }
+    kept = from_protocol._validated_pairs(ea, builder)
+    assert kept["electrode_pairs"] == [["GV20", "GV29"]]
+    assert [(d.field, d.item) for d in builder.dropped] == [("electrode_pairs[1]", "PC6–LI4")]
+    assert "not among the session's points" in builder.dropped[0].reason
+    only_bad = {**ea, "electrode_pairs": [["PC6", "LI4"]]}
+    assert from_protocol._validated_pairs(only_bad, from_protocol._Builder()) == {}
+
+
+def test_the_package_exports_the_conversion() -> None:
+    assert hpatwin.treatments.protocol_to_treatment_plan is protocol_to_treatment_plan

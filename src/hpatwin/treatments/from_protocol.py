@@ -63,7 +63,6 @@ from hpatwin.treatments.compile import compile_plan
 from hpatwin.treatments.patient import PatientFactors
 from hpatwin.treatments.plan import (
     GRID_MIN,
-    EASession,
     PlanError,
     TreatmentPlan,
     parse_frequency,
@@ -911,9 +910,9 @@ def _validated_pairs(ea: dict[str, Any], b: _Builder) -> dict[str, Any]:
     """Let the plan validator check the EA settings; drop a pair it rejects and try again."""
     while ea["electrode_pairs"]:
         try:
-            EASession(day=0, **ea)
-        except ValidationError as exc:
-            messages = validation_messages(exc)
+            TreatmentPlan.parse({"ea_sessions": [{"day": 0, **ea}]})
+        except PlanError as exc:
+            messages = [m.removeprefix("ea_sessions[0].") for m in exc.messages]
             bad = {
                 int(m.group(1))
                 for msg in messages
