@@ -134,6 +134,8 @@ def test_bad_protocol_fields_are_named() -> None:
         protocol_to_treatment_plan(
             build_plan(DEPRESSIVE), options=ConversionOptions(session_min=25)
         )
+    with pytest.raises(ConversionError, match="session_clock: '9am' is not a clock time"):
+        protocol_to_treatment_plan(build_plan(DEPRESSIVE), session_clock="9am")
     with pytest.raises(ConversionError, match="intensity_ma"):
         protocol_to_treatment_plan(build_plan(DEPRESSIVE), intensity_ma=-1.0)
     with pytest.raises(ConversionError, match=r"\(top\)"):

@@ -163,6 +163,7 @@ _FREQUENCY_WORDS: tuple[tuple[str, int], ...] = (
     (r"\b(three times|thrice|3 ?x|3 times)\b|\bt ?i ?d\b|\bevery 8 ?h", 3),
     (r"\b(four times|4 ?x|4 times)\b|\bq ?i ?d\b|\bevery 6 ?h", 4),
 )
+_CLOCK_TIME = re.compile(r"([01]?\d|2[0-3]):[0-5]\d")
 _AS_NEEDED = re.compile(r"\bas needed\b|\bp ?r ?n\b|\bwhen needed\b|\bif needed\b", re.I)
 # A frequency word is matched from the most to the least frequent, so "twice daily" is 2.
 _FREQUENCY_PATTERNS = tuple(
@@ -771,6 +772,9 @@ def protocol_to_treatment_plan(
         raise ConversionError(
             f"{start_day!r} must be a whole number of days ≥ 0", field="start_day"
         )
+    for name, clock in (("session_clock", session_clock), ("options.cbt_clock", options.cbt_clock)):
+        if not (isinstance(clock, str) and _CLOCK_TIME.fullmatch(clock)):
+            raise ConversionError(f"{clock!r} is not a clock time 'HH:MM'", field=name)
     if session_clock == DEFAULT_SESSION_CLOCK:
         b.assume(
             "session_clock",
