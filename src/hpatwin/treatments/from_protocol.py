@@ -611,17 +611,15 @@ def _catalogue_drug(entry: MedicationEntry, recognised: Sequence[str]) -> Drug |
 def _medication_entries(
     protocol: Plan, medications: Sequence[MedicationEntry | str] | None
 ) -> list[tuple[MedicationEntry, tuple[str, ...]]]:
-    recognised = [m.recognised_as for m in protocol.summary.medications]
+    """Each medication with the knowledge-base drugs the planner recognised it as."""
     if medications is None:
         return [
             (MedicationEntry.from_text(m.entered), m.recognised_as)
             for m in protocol.summary.medications
         ]
-    entries: list[tuple[MedicationEntry, tuple[str, ...]]] = []
-    for i, med in enumerate(medications):
-        entry = MedicationEntry.from_text(med) if isinstance(med, str) else med
-        entries.append((entry, recognised[i] if i < len(recognised) else ()))
-    return entries
+    recognised = {m.entered: m.recognised_as for m in protocol.summary.medications}
+    entries = [MedicationEntry.from_text(m) if isinstance(m, str) else m for m in medications]
+    return [(entry, recognised.get(entry.display(), ())) for entry in entries]
 
 
 def _drugs(
