@@ -1,5 +1,9 @@
 """``hpatwin plan``: a sourced protocol plan with safety screen from an assessment file.
 
+``--treatment-plan OUT.yaml`` also converts the protocol into a treatment plan for the twin by
+running ``hpatwin plan-to-treatment`` through the CLI's lazy command lookup, so this module
+itself never loads the simulation stack (JAX, SymPy).
+
 Example
 -------
 >>> from click.testing import CliRunner
@@ -14,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from hpatwin.cli import main
 from hpatwin.clinic.planner import (
     AssessmentError,
     KnowledgeBaseError,
@@ -40,7 +45,15 @@ from hpatwin.clinic.planner import (
     default=None,
     help="Also write a printable, self-contained HTML plan to this file.",
 )
-@click.option("--overwrite", is_flag=True, help="Replace an existing HTML file.")
+@click.option(
+    "--treatment-plan",
+    "treatment_plan_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the protocol as a treatment-plan YAML for `hpatwin simulate --plan` "
+    "(see `hpatwin plan-to-treatment --help` for the conversion's options).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option(
     "--knowledge-base",
     "kb_dir",
@@ -52,6 +65,7 @@ def command(
     assessment_path: Path,
     as_json: bool,
     html_path: Path | None,
+    treatment_plan_path: Path | None,
     overwrite: bool,
     kb_dir: Path | None,
 ) -> None:
@@ -72,3 +86,15 @@ def command(
     click.echo(render_json(plan) if as_json else render_text(plan), nl=False)
     if html_path is not None:
         click.echo(f"wrote {html_path}", err=True)
+    if treatment_plan_path is not None:
+        ctx = click.get_current_context()
+        convert = main.get_command(ctx, "plan-to-treatment")
+        assert convert is not None  # registered in hpatwin.cli.COMMANDS
+        ctx.invoke(
+            convert,
+            assessment_path=assessment_path,
+            output_path=treatment_plan_path,
+            kb_dir=kb_dir,
+            overwrite=overwrite,
+            report_to_stderr=True,
+        )

@@ -104,7 +104,9 @@ def _records_from_json(path: str, instrument: str) -> list[AdministrationRecord]
         else:
             data = read_document(Path(path), require_mapping=False)
     except DocumentError as exc:
-        raise click.BadParameter(f"{exc.source_label}: {exc.detail}", param_hint="--input-json") from None
+        raise click.BadParameter(
+            f"{exc.source_label}: {exc.detail}", param_hint="--input-json"
+        ) from None
     # one administration: a list of numbers or a mapping; several: a list of those
     if isinstance(data, dict) or (
         isinstance(data, list) and not any(isinstance(x, (dict, list)) for x in data)
