@@ -70,8 +70,8 @@ def test_refuses_to_overwrite_and_reports_errors(runner: CliRunner, tmp_path: Pa
     strict = runner.invoke(
         main, ["plan-to-treatment", str(OLDER), str(out), "--overwrite", "--strict-points"]
     )
-    assert strict.exit_code == 1
-    assert "points[10].code: unknown point code 'GB34'" in strict.output
+    # every point the planner can choose is in the one catalogue, so strict mode converts
+    assert strict.exit_code == 0, strict.output
     bad = tmp_path / "bad.yaml"
     bad.write_text("age_years: 40\nsex: female\n", encoding="utf-8")
     result = runner.invoke(main, ["plan-to-treatment", str(bad), str(tmp_path / "x.yaml")])

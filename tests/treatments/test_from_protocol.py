@@ -63,7 +63,7 @@ def test_every_example_converts_with_a_report(path: Path) -> None:
 def test_electrode_pairs_stay_within_one_segment_and_never_cross(path: Path) -> None:
     protocol = build_plan(load_assessment(path))
     conversion = protocol_to_treatment_plan(protocol)
-    region = {p.code: p.region for p in protocol.points} | {"GV29": "head"}
+    region = {p.code: p.region for p in protocol.points} | {"EX-HN3": "head"}
     for session in conversion.plan.ea_sessions:
         for first, second in session.pairs():
             assert first != second
@@ -267,11 +267,11 @@ def test_a_pair_the_plan_validator_rejects_is_dropped_and_the_rest_kept() -> Non
         "frequency": "2",
         "intensity_ma": 2.0,
         "tolerance_ma": 3.0,
-        "points": ["GV20", "GV29", "PC6"],
-        "electrode_pairs": [["GV20", "GV29"], ["PC6", "LI4"]],
+        "points": ["GV20", "EX-HN3", "PC6"],
+        "electrode_pairs": [["GV20", "EX-HN3"], ["PC6", "LI4"]],
     }
     kept = from_protocol._validated_pairs(ea, builder)
-    assert kept["electrode_pairs"] == [["GV20", "GV29"]]
+    assert kept["electrode_pairs"] == [["GV20", "EX-HN3"]]
     assert [(d.field, d.item) for d in builder.dropped] == [("electrode_pairs[1]", "PC6–LI4")]
     assert "not among the session's points" in builder.dropped[0].reason
     only_bad = {**ea, "electrode_pairs": [["PC6", "LI4"]]}

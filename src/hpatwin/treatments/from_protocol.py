@@ -8,7 +8,7 @@ psychotherapy); a :class:`~hpatwin.treatments.plan.TreatmentPlan` says *when and
 * EA frequency → every EA session's ``frequency``; EA withheld by a safety rule (or not
   indicated) → no EA session; the points are then needled without current (manual acupuncture)
   unless the planner withholds needling too.
-* Points → WHO codes through the point catalogue's alias lookup (``EX-HN3`` → ``GV29``); a
+* Points → WHO codes through the point catalogue's alias lookup (``GV29`` → ``EX-HN3``); a
   point the catalogue does not know is dropped and reported (``strict_points`` makes it an
   error naming the field).
 * Electrode pairs: the planner's cited pairs first, then the remaining EA points paired within
@@ -34,7 +34,7 @@ Example
 >>> session.frequency, session.start, session.duration_min, len(conversion.plan.ea_sessions)
 ('2/100', '09:00', 30, 24)
 >>> session.electrode_pairs
-(('GV20', 'GV29'), ('LR3', 'SP6'), ('LI4', 'PC6'))
+(('GV20', 'EX-HN3'), ('LR3', 'SP6'), ('LI4', 'PC6'))
 """
 
 from __future__ import annotations
