@@ -34,6 +34,7 @@ from pydantic import (
     model_validator,
 )
 
+from hpatwin.clinic.instruments import get_spec
 from hpatwin.data.drugs import drug_catalogue_sections
 from hpatwin.data.evidence import Evidence
 from hpatwin.data.points import load_point_catalogue
@@ -418,26 +419,46 @@ class ScoreBand(_Frozen):
     rank: StrictInt = Field(ge=0, le=3)
 
 
+#: the instrument whose bands each planner severity scale ranks
+INSTRUMENT_OF_SCALE: dict[str, str] = {"phq9": "phq9", "pain_nrs": "nrs"}
+
+
 class SeverityScale(SourcedRule):
-    """Bands mapping a score onto a none/mild/moderate/severe rank (0-3) for dominance.
+    """Ranks (0-3: none/mild/moderate/severe) for an instrument's own severity bands.
+
+    The band limits and labels are the instrument's (:mod:`hpatwin.clinic.instruments`, the
+    one definition); the knowledge base only ranks them so depression and pain compare.
 
     Example
     -------
     >>> s = SeverityScale(id="x", scale="pain_nrs", sources=["s"], evidence="assumption",
-    ...     rationale="r", bands=[{"label": "none", "minimum": 0, "maximum": 0, "rank": 0},
-    ...                           {"label": "pain", "minimum": 0.5, "maximum": 10, "rank": 1}])
-    >>> s.band_for(4).label
-    'pain'
+    ...     rationale="r", ranks={"no pain": 0, "mild": 1, "moderate": 2, "severe": 3})
+    >>> s.band_for(4).label, s.band_for(4).rank
+    ('mild', 1)
     """
 
     scale: Literal["phq9", "pain_nrs"]
-    bands: list[ScoreBand] = Field(min_length=2)
+    ranks: dict[str, StrictInt]
+    bands: list[ScoreBand] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _bands_ordered(self) -> SeverityScale:
-        for lower, upper in zip(self.bands, self.bands[1:], strict=False):
-            if upper.minimum <= lower.maximum:
-                raise ValueError(f"bands: {upper.label!r} overlaps {lower.label!r}")
+    def _bands_from_the_instrument(self) -> SeverityScale:
+        instrument_bands = get_spec(INSTRUMENT_OF_SCALE[self.scale]).bands
+        labels = [band.label for band in instrument_bands]
+        unranked = [label for label in labels if label not in self.ranks]
+        unknown = [label for label in self.ranks if label not in labels]
+        if unranked or unknown:
+            raise ValueError(
+                f"ranks: must rank exactly the {self.scale} bands {labels}"
+                f" (unranked {unranked}, unknown {unknown})"
+            )
+        if any(not 0 <= rank <= 3 for rank in self.ranks.values()):
+            raise ValueError("ranks: each rank must be 0-3")
+        bands = [
+            ScoreBand(label=b.label, minimum=b.low, maximum=b.high, rank=self.ranks[b.label])
+            for b in instrument_bands
+        ]
+        object.__setattr__(self, "bands", bands)
         return self
 
     def band_for(self, score: float) -> ScoreBand:
