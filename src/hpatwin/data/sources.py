@@ -31,11 +31,11 @@ class BibliographyError(ValueError):
 
 
 class Confirmation(StrEnum):
-    """How far a source's statement was confirmed in the project reference.
+    """How far a source's statement was confirmed when it was entered.
 
     ``confirmed`` = confirmed in the named source; ``secondary`` = only via a secondary page;
-    ``unconfirmed`` = marked UNCONFIRMED in the reference (shown flagged, never as fact);
-    ``not in reference`` = added by the KB author, not checked against the project reference.
+    ``unconfirmed`` = not confirmed in any source read (shown flagged, never as fact);
+    ``not in reference`` = added by the KB author without a source check.
 
     Example
     -------
