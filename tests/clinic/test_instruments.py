@@ -126,10 +126,11 @@ def test_bpi_worst_pain_bands(worst: int, band: str) -> None:
 
 
 @pytest.mark.parametrize("value", range(11))
-def test_nrs_all_values_no_bands(value: int) -> None:
+def test_nrs_is_banded_like_bpi_worst_pain(value: int) -> None:
     r = score_nrs(value)
     assert r.total == value
-    assert r.severity is None
+    expected = "no pain" if value == 0 else "mild" if value <= 4 else "moderate" if value <= 6 else "severe"
+    assert r.severity == expected
 
 
 def test_every_band_table_is_contiguous_and_covers_range() -> None:

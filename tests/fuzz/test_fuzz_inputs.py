@@ -53,6 +53,7 @@ COMMANDS: dict[str, Callable[[Path, Path], list[str]]] = {
         "--output",
         str(out / "s.nc"),
     ],
+    "plan-to-treatment": lambda f, out: ["plan-to-treatment", str(f), str(out / "t.yaml")],
     "score-csv": lambda f, out: ["score", "phq9", "--csv", str(f)],
     "score-csv-json": lambda f, out: ["score", "phq9", "--csv", str(f), "--json"],
     "score-json": lambda f, out: ["score", "gad7", "--input-json", str(f)],

@@ -17,7 +17,7 @@ import xarray as xr
 import hpatwin
 from hpatwin.model.treatment_effects import EA_PATHWAYS
 
-POINTS = ["GV20", "GV29", "PC6", "ST36"]
+POINTS = ["GV20", "EX-HN3", "PC6", "ST36"]
 SESSION_START = 1440 + 600  # day 1, 10:00
 
 
@@ -28,7 +28,7 @@ def _ea(frequency: str | float, count: int | None = None, **extra: Any) -> dict[
         "intensity_ma": 2.0,
         "tolerance_ma": 2.0,
         "points": POINTS,
-        "electrode_pairs": [["GV20", "GV29"]],  # PC6-ST36 would cross the chest
+        "electrode_pairs": [["GV20", "EX-HN3"]],  # PC6-ST36 would cross the chest
         **extra,
     }
     if count is None:

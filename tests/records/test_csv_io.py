@@ -60,7 +60,7 @@ def test_prorated_round_trip(tmp_path: Path) -> None:
         ("instrument,item_1\nnrs,11\n", "line 2: nrs item 1: 11 is outside the allowed range 0-10"),
         ("instrument,item_1\nnrs,four\n", "line 2: nrs item 1: 'four' \\(str\\) is not a number"),
         ("instrument,item_1,item_2\nnrs,4,5\n", "line 2 column item_2: nrs has 1 items"),
-        ("instrument,item_1,severity\nnrs,4,mild\n", "column severity: 'mild' does not match"),
+        ("instrument,item_1,severity\nnrs,4,severe\n", "column severity: 'severe' does not match"),
         ("instrument,item_1,difficulty\nnrs,4,1\n", "column difficulty: only the PHQ-9"),
         ("instrument,item_1,administered_at\nnrs,4,soon\n", "column administered_at: 'soon'"),
         ("item_1\n4\n", "line 1: missing column\\(s\\) instrument"),

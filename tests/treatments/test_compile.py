@@ -39,7 +39,7 @@ def ea(day: int, start: str = "09:00", **extra: Any) -> dict[str, Any]:
         "frequency": "2/100",
         "intensity_ma": 2.0,
         "tolerance_ma": 4.0,
-        "points": ["GV20", "GV29"],
+        "points": ["GV20", "EX-HN3"],
     }
     session.update(extra)
     return session
@@ -308,7 +308,7 @@ def test_pregnant_patient_gets_point_cautions() -> None:
     plan = TreatmentPlan.parse(
         {
             "ea_sessions": [
-                ea(0, points=["LI4", "SP6", "GV20", "GV29"], electrode_pairs=[["GV20", "GV29"]])
+                ea(0, points=["LI4", "SP6", "GV20", "EX-HN3"], electrode_pairs=[["GV20", "EX-HN3"]])
             ]
         }
     )

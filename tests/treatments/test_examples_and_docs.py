@@ -45,9 +45,9 @@ def test_twelve_week_dense_disperse_plan() -> None:
     assert len(blocks) == 24
     assert blocks[-1].start_min // 1440 < 84
     points = set(plan.ea_schedules[0].points)
-    assert {"GV20", "GV29", "PC6", "ST36", "LI4", "LR3"} <= points
+    assert {"GV20", "EX-HN3", "PC6", "ST36", "LI4", "LR3"} <= points
     catalogue = load_point_catalogue()
-    assert any("lumbar" in [r.value for r in catalogue.get(code).serves()] for code in points), (
+    assert any("low_back" in [r.value for r in catalogue.get(code).serves()] for code in points), (
         "needs a lumbar segmental point"
     )
     inputs = compile_plan(plan, days=84).inputs

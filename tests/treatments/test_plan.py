@@ -18,7 +18,7 @@ def ea(day: int, start: str = "09:00", **extra: Any) -> dict[str, Any]:
         "frequency": "2/100",
         "intensity_ma": 2.0,
         "tolerance_ma": 3.0,
-        "points": ["GV20", "GV29"],
+        "points": ["GV20", "EX-HN3"],
     }
     session.update(extra)
     return session
@@ -75,19 +75,19 @@ def test_bad_ea_fields(field: str, value: Any, message: str) -> None:
 
 
 def test_ea_needs_electrode_pairs() -> None:
-    found = messages({"ea_sessions": [ea(0, points=["GV20", "GV29", "PC6"])]})
+    found = messages({"ea_sessions": [ea(0, points=["GV20", "EX-HN3", "PC6"])]})
     assert found == [
         "ea_sessions[0].points: EA needs electrode pairs; 3 points cannot be paired in order — "
         "list an even number or give electrode_pairs"
     ]
     found = messages(
-        {"ea_sessions": [ea(0, points=["GV20", "GV29", "PC6"], electrode_pairs=[["GV20", "ST36"]])]}
+        {"ea_sessions": [ea(0, points=["GV20", "EX-HN3", "PC6"], electrode_pairs=[["GV20", "ST36"]])]}
     )
     assert found == ["ea_sessions[0].electrode_pairs[0][1]: ST36 is not among the session's points"]
     ok = TreatmentPlan.parse(
-        {"ea_sessions": [ea(0, points=["GV20", "GV29", "PC6"], electrode_pairs=[["GV20", "GV29"]])]}
+        {"ea_sessions": [ea(0, points=["GV20", "EX-HN3", "PC6"], electrode_pairs=[["GV20", "EX-HN3"]])]}
     )
-    assert ok.ea_sessions[0].pairs() == (("GV20", "GV29"),)
+    assert ok.ea_sessions[0].pairs() == (("GV20", "EX-HN3"),)
 
 
 def test_overlapping_sessions_are_rejected() -> None:
@@ -355,7 +355,7 @@ def test_load_plan_yaml_and_json(tmp_path: Path) -> None:
     yaml_path = tmp_path / "plan.yaml"
     yaml_path.write_text(
         "ea_sessions:\n  - {day: 0, start: '09:00', frequency: 2, intensity_ma: 1,"
-        " tolerance_ma: 2, points: [GV20, GV29]}\n",
+        " tolerance_ma: 2, points: [GV20, EX-HN3]}\n",
         encoding="utf-8",
     )
     assert load_plan(str(yaml_path)).ea_sessions[0].frequency == "2"
@@ -436,7 +436,7 @@ def test_arm_to_leg_electrode_pair_is_refused() -> None:
         "the lower limb, so current crosses the chest or trunk; pair points within one limb or "
         "one region"
     ]
-    implicit = messages({"ea_sessions": [ea(0, points=["GV20", "GV29", "PC6", "ST36"])]})
+    implicit = messages({"ea_sessions": [ea(0, points=["GV20", "EX-HN3", "PC6", "ST36"])]})
     assert implicit[0].startswith("ea_sessions[0].points: PC6–ST36: the circuit runs")
 
 
@@ -447,7 +447,7 @@ def test_same_point_electrode_pair_is_refused() -> None:
 
 
 def test_pairs_within_one_segment_are_accepted() -> None:
-    for points in (["GV20", "GV29"], ["PC6", "LI4"], ["BL23", "BL25"], ["ST36", "SP6"]):
+    for points in (["GV20", "EX-HN3"], ["PC6", "LI4"], ["BL23", "BL25"], ["ST36", "SP6"]):
         TreatmentPlan.parse({"ea_sessions": [ea(0, points=points)]})
 
 

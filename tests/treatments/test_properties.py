@@ -48,7 +48,7 @@ def session(draw: st.DrawFn, day: int, hour: int) -> tuple[str, dict[str, Any]]:
             **common,
             "frequency": draw(frequencies),
             **_intensity_and_tolerance(draw),
-            "points": draw(st.sampled_from([["GV20", "GV29"], ["BL23", "BL25", "PC6", "LI4"]])),
+            "points": draw(st.sampled_from([["GV20", "EX-HN3"], ["BL23", "BL25", "PC6", "LI4"]])),
         }
     if kind == "sham":
         return "sham_sessions", common

@@ -231,7 +231,7 @@ def test_plan_arm_on_a_model_without_treatment_inputs_fails_before_work(tmp_path
 def test_invalid_plan_fails_before_work_naming_arm_and_entry(tmp_path: Path) -> None:
     (tmp_path / "bad_plan.yaml").write_text(
         "ea_sessions:\n  - {day: 0, start: '09:00', frequency: 2, intensity_ma: -1,\n"
-        "     tolerance_ma: 3, points: [GV20, GV29], electrode_pairs: [[GV20, GV29]]}\n"
+        "     tolerance_ma: 3, points: [GV20, EX-HN3], electrode_pairs: [[GV20, EX-HN3]]}\n"
         "drugs:\n  - {name: NoSuchDrug, dose_mg: 10, times: ['08:00']}\n",
         encoding="utf-8",
     )

@@ -1,5 +1,9 @@
 """``hpatwin plan``: a sourced protocol plan with safety screen from an assessment file.
 
+``--treatment-plan OUT.yaml`` also converts the protocol into a treatment plan for the twin by
+running ``hpatwin plan-to-treatment`` through the CLI's lazy command lookup, so this module
+itself never loads the simulation stack (JAX, SymPy).
+
 Example
 -------
 >>> from click.testing import CliRunner
@@ -14,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from hpatwin.cli import main
 from hpatwin.clinic.planner import (
     AssessmentError,
     KnowledgeBaseError,
@@ -24,7 +29,7 @@ from hpatwin.clinic.planner import (
     render_text,
     write_html,
 )
-from hpatwin.io.atomic import check_writable
+from hpatwin.io.atomic import check_writable, distinct_outputs
 
 
 @click.command("plan")
@@ -41,7 +46,15 @@ from hpatwin.io.atomic import check_writable
     default=None,
     help="Also write a printable, self-contained HTML plan to this file.",
 )
-@click.option("--overwrite", is_flag=True, help="Replace an existing HTML file.")
+@click.option(
+    "--treatment-plan",
+    "treatment_plan_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the protocol as a treatment-plan YAML for `hpatwin simulate --plan` "
+    "(see `hpatwin plan-to-treatment --help` for the conversion's options).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option(
     "--knowledge-base",
     "kb_dir",
@@ -53,6 +66,7 @@ def command(
     assessment_path: Path,
     as_json: bool,
     html_path: Path | None,
+    treatment_plan_path: Path | None,
     overwrite: bool,
     kb_dir: Path | None,
 ) -> None:
@@ -67,6 +81,13 @@ def command(
             if html_path.exists() and not overwrite:
                 raise FileExistsError(f"{html_path} exists; pass --overwrite to replace it")
             check_writable(html_path)
+        if treatment_plan_path is not None:
+            distinct_outputs(html_path, treatment_plan_path)
+            if treatment_plan_path.exists() and not overwrite:
+                raise FileExistsError(
+                    f"{treatment_plan_path} exists; pass --overwrite to replace it"
+                )
+            check_writable(treatment_plan_path)
         kb = load_knowledge_base(kb_dir)
         assessment = load_assessment(assessment_path)
         plan = build_plan(assessment, kb)
@@ -77,3 +98,15 @@ def command(
     click.echo(render_json(plan) if as_json else render_text(plan), nl=False)
     if html_path is not None:
         click.echo(f"wrote {html_path}", err=True)
+    if treatment_plan_path is not None:
+        ctx = click.get_current_context()
+        convert = main.get_command(ctx, "plan-to-treatment")
+        assert convert is not None  # registered in hpatwin.cli.COMMANDS
+        ctx.invoke(
+            convert,
+            assessment_path=assessment_path,
+            output_path=treatment_plan_path,
+            kb_dir=kb_dir,
+            overwrite=overwrite,
+            report_to_stderr=True,
+        )

@@ -366,6 +366,14 @@ _BPI_WORST_BANDS_SOURCE = (
     "project reference clinical-facts.md 1.4; Serlin et al., Pain 1995;61:277 as usually "
     "cited) - check the primary before clinical use"
 )
+#: 0-10 pain intensity bands (BPI worst pain; the same cut points serve the pain NRS)
+_PAIN_INTENSITY_BANDS = (
+    Band(0, 0, "no pain", _BPI_WORST_BANDS_SOURCE),
+    Band(1, 4, "mild", _BPI_WORST_BANDS_SOURCE),
+    Band(5, 6, "moderate", _BPI_WORST_BANDS_SOURCE),
+    Band(7, 10, "severe", _BPI_WORST_BANDS_SOURCE),
+)
+
 _NRS_SOURCE = (
     "11-point pain intensity numeric rating scale, 0 = no pain, 10 = worst imaginable "
     "(IMMPACT, Dworkin et al., J Pain 2008;9:105-121)"
@@ -494,7 +502,8 @@ INSTRUMENTS: Mapping[str, InstrumentSpec] = {
         item_keys=("nrs",),
         item_min=0,
         item_max=10,
-        bands=(),  # no sourced NRS bands in the project reference: severity is None
+        # the BPI's worst-pain cut points, applied to the same 0-10 rating (Serlin 1995)
+        bands=_PAIN_INTENSITY_BANDS,
         subscales={},
         subscale_kind="sum",
         total_kind="the single 0-10 rating",
@@ -508,12 +517,7 @@ INSTRUMENTS: Mapping[str, InstrumentSpec] = {
         item_keys=_BPI_KEYS,
         item_min=0,
         item_max=10,
-        bands=(
-            Band(0, 0, "no pain", _BPI_WORST_BANDS_SOURCE),
-            Band(1, 4, "mild", _BPI_WORST_BANDS_SOURCE),
-            Band(5, 6, "moderate", _BPI_WORST_BANDS_SOURCE),
-            Band(7, 10, "severe", _BPI_WORST_BANDS_SOURCE),
-        ),
+        bands=_PAIN_INTENSITY_BANDS,
         subscales={"severity": (1, 2, 3, 4), "interference": (5, 6, 7, 8, 9, 10, 11)},
         subscale_kind="mean",
         total_kind="pain severity composite = mean of the 4 severity items (BPI has no total)",

@@ -58,9 +58,9 @@ from hpatwin.simulation import simulate
 #: cohort configuration (accuracy documented in docs/engine.md)
 COHORT_DT_MIN = 5.0
 COHORT_DTYPE = "float32"
-#: points of the arms (EA pair GV20-GV29; PC6 and ST36 needled); the model's course
+#: points of the arms (EA pair GV20-EX-HN3; PC6 and ST36 needled without current); the model's course
 #: effects do not depend on the points, only on frequency and relative intensity
-POINTS = ("GV20", "GV29", "PC6", "ST36")
+POINTS = ("GV20", "EX-HN3", "PC6", "ST36")
 #: PHQ-9 ≥ 10: Kroenke et al. 2001 cut-off (sensitivity and specificity 88 %)
 PHQ9_DEPRESSED = 10.0
 #: NRS ≥ 4: moderate pain, the usual inclusion threshold of chronic-pain trials (assumption)
@@ -116,7 +116,7 @@ def ea_plan(
                 "tolerance_ma": 2.0,
                 # PC6 and ST36 are needled without current: an arm-to-leg circuit would cross
                 # the chest (the plan loader refuses it)
-                "electrode_pairs": [["GV20", "GV29"]],
+                "electrode_pairs": [["GV20", "EX-HN3"]],
             }
         ],
     }

@@ -394,7 +394,29 @@ class _DrugFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reference_body_weight_kg: SourcedValue
-    drugs: dict[str, dict[str, Any]]
+    classes: list[dict[str, Any]]
+    drugs: list[dict[str, Any]]
+    pharmacokinetics: dict[str, dict[str, Any]]
+
+
+def drug_catalogue_sections(path: Path | str | None = None) -> tuple[list[Any], list[Any]]:
+    """The catalogue's ``classes`` and ``drugs`` (every recognised drug) as read from the file.
+
+    The clinic's planner validates them against its safety rules; the twin uses the modelled
+    drugs of :func:`load_drug_catalogue`.
+
+    Example
+    -------
+    >>> classes, drugs = drug_catalogue_sections()
+    >>> any(c["id"] == "ssri" for c in classes), len(drugs) > 100
+    (True, True)
+    """
+    data, label = _read_catalogue(None if path is None else Path(path), "drugs.yaml")
+    try:
+        parsed = _DrugFile.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(f"catalogue file {label!r}: {_validation_text(exc)}") from None
+    return parsed.classes, parsed.drugs
 
 
 def load_drug_catalogue(path: Path | str | None = None) -> DrugCatalogue:
@@ -414,10 +436,18 @@ def _load_drug_catalogue(path: Path | None) -> DrugCatalogue:
     where = ""
     try:
         parsed = _DrugFile.model_validate(data)
+        identities = {str(entry.get("id")): entry for entry in parsed.drugs}
         drugs = []
-        for key, raw in parsed.drugs.items():
-            where = f"drugs.{key}."
-            drugs.append(Drug.model_validate({**raw, "key": key}))
+        for key, raw in parsed.pharmacokinetics.items():
+            where = f"pharmacokinetics.{key}."
+            if key not in identities:
+                raise ValueError(f"{where[:-1]}: no entry with this id under 'drugs'")
+            # a salt sold under its own strength (naproxen sodium) is recognised by the clinic
+            # but refused for dosing in the twin, where its mg are not the modelled dose
+            salts = {_name_token(s) for s in raw.get("salt_brands", [])}
+            brands = [n for n in identities[key].get("names", []) if _name_token(n) not in salts]
+            names = [key.replace("_", " "), *brands]
+            drugs.append(Drug.model_validate({**raw, "key": key, "names": names}))
         return DrugCatalogue(drugs, parsed.reference_body_weight_kg)
     except ValidationError as exc:
         raise ValueError(f"catalogue file {label!r}: {where}{_validation_text(exc)}") from None

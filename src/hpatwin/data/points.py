@@ -1,16 +1,18 @@
 """Acupoint catalogue: WHO codes, regions, roles, pregnancy cautions, each with its source.
 
-The catalogue lives in ``data/points.yaml``. :func:`load_point_catalogue` validates it with
-pydantic (unknown source keys, a cautioned range containing an uncautioned point, duplicate codes
-and aliases are load errors) and returns a :class:`PointCatalogue` that looks points up by WHO
-code or alias, case- and space-insensitively.
+This is the one acupoint catalogue (``data/catalogues/points.yaml``): the twin's treatment
+plans and the clinic's planner both read it. :func:`load_point_catalogue` validates it with
+pydantic (source ids unknown to the bibliography, a cautioned range containing an uncautioned
+point, duplicate codes and aliases are load errors) and returns a :class:`PointCatalogue` that
+looks points up by WHO code or alias, case- and space-insensitively. Yintang is keyed by its
+WHO 2008 code EX-HN3; the newer GV29 is an alias.
 
 Example
 -------
 >>> from hpatwin.data.points import load_point_catalogue
 >>> catalogue = load_point_catalogue()
->>> catalogue.get("ex-hn3").code, catalogue.get("DU20").name
-('GV29', 'Baihui')
+>>> catalogue.get("gv29").code, catalogue.get("DU20").name
+('EX-HN3', 'Baihui')
 >>> catalogue.get("BL27").pregnancy_caution
 True
 """
@@ -28,6 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hpatwin.data.evidence import Evidence
+from hpatwin.data.sources import load_bibliography
 from hpatwin.io.documents import read_document, read_packaged_document, validation_messages
 
 _STANDARD_CODE = re.compile(r"^([A-Z]+)(\d+)$")
@@ -50,21 +53,36 @@ class PointRole(StrEnum):
 
 
 class BodyRegion(StrEnum):
-    """Regions a segmental point serves (pain sites of the source article and common others).
+    """Body regions: where a point lies and which pain sites a segmental point serves.
+
+    The same ids are the planner's region vocabulary (``clinic/planner/knowledge/vocabulary.yaml``
+    maps pain-site words such as "lumbar" or "trapezius" onto them).
 
     Example
     -------
-    >>> BodyRegion("lumbar").value
-    'lumbar'
+    >>> BodyRegion("low_back").value
+    'low_back'
     """
 
-    CERVICAL = "cervical"
-    PERISCAPULAR_THORACIC = "periscapular_thoracic"
-    LUMBAR = "lumbar"
-    LUMBOSACRAL = "lumbosacral"
-    KNEE = "knee"
+    HEAD = "head"
+    NECK = "neck"
     SHOULDER = "shoulder"
+    UPPER_BACK = "upper_back"
+    CHEST = "chest"
+    ABDOMEN = "abdomen"
+    LOW_BACK = "low_back"
+    SACRAL = "sacral"
     HIP = "hip"
+    KNEE = "knee"
+    ARM = "arm"
+    WRIST_HAND = "wrist_hand"
+    LEG = "leg"
+    FOOT_ANKLE = "foot_ankle"
+
+
+#: Anatomical hazard tags the safety screen reads: over the thorax (pneumothorax risk), in the
+#: lumbosacral or lower-abdominal regions (EA avoided there in pregnancy).
+PointTag = Literal["thorax", "lumbosacral", "lower_abdominal"]
 
 
 class UnknownPointError(ValueError):
@@ -88,9 +106,9 @@ class RoleAssignment(BaseModel):
 
     Example
     -------
-    >>> RoleAssignment(role="segmental_analgesic", serves=["lumbar"], evidence="assumption",
+    >>> RoleAssignment(role="segmental_analgesic", serves=["low_back"], evidence="assumption",
     ...                rationale="paravertebral at L2").serves
-    (<BodyRegion.LUMBAR: 'lumbar'>,)
+    (<BodyRegion.LOW_BACK: 'low_back'>,)
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -126,7 +144,7 @@ class Caution(BaseModel):
 
     Example
     -------
-    >>> Caution(text="over the lung apex", source="clinical-facts.md §6").text
+    >>> Caution(text="over the lung apex", source="SA Health dry-needling guideline").text
     'over the lung apex'
     """
 
@@ -157,15 +175,18 @@ class Point(BaseModel):
     code: str
     name: str | None
     aliases: tuple[str, ...] = ()
-    region: str
+    region: BodyRegion
+    area: str | None = None
     location: str | None = None
     location_status: LocationStatus
     code_status: str = ""
     source: str
+    source_id: str = ""
     used_in: tuple[str, ...] = ()
     roles: tuple[RoleAssignment, ...] = ()
     pregnancy_caution: bool
     pregnancy_caution_source: str | None = None
+    tags: tuple[PointTag, ...] = ()
     cautions: tuple[Caution, ...] = ()
 
     @model_validator(mode="after")
@@ -194,7 +215,7 @@ class Point(BaseModel):
         Example
         -------
         >>> [r.value for r in load_point_catalogue().get("GB21").serves()]
-        ['cervical', 'periscapular_thoracic']
+        ['neck', 'upper_back']
         """
         return tuple(region for r in self.roles for region in r.serves)
 
@@ -204,7 +225,7 @@ class PointRange(BaseModel):
 
     Example
     -------
-    >>> rng = PointRange(meridian="CV", first=3, last=7, region="lower abdomen",
+    >>> rng = PointRange(meridian="CV", first=3, last=7, region="abdomen", tag="lower_abdominal",
     ...                  pregnancy_caution=True, pregnancy_caution_source="Betts & Budd 2011")
     >>> rng.label, rng.contains("CV4"), rng.contains("CV8")
     ('CV3-CV7', True, False)
@@ -215,7 +236,8 @@ class PointRange(BaseModel):
     meridian: str = Field(pattern=r"^[A-Z]+$")
     first: int = Field(ge=1)
     last: int = Field(ge=1)
-    region: str
+    region: BodyRegion
+    tag: PointTag | None = None
     pregnancy_caution: bool
     pregnancy_caution_source: str | None = None
 
@@ -245,7 +267,6 @@ class PointRange(BaseModel):
 class _CatalogueFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    sources: dict[str, str]
     points: list[dict[str, Any]]
     ranges: list[dict[str, Any]] = []
 
@@ -339,7 +360,7 @@ class PointCatalogue:
         Example
         -------
         >>> load_point_catalogue().codes()[:3]
-        ['GV20', 'GV29', 'GV24']
+        ['GV20', 'EX-HN3', 'GV24']
         """
         return list(self._points)
 
@@ -365,8 +386,25 @@ class PointCatalogue:
                     source=f"range {rng.label} of the catalogue",
                     pregnancy_caution=rng.pregnancy_caution,
                     pregnancy_caution_source=rng.pregnancy_caution_source,
+                    tags=(rng.tag,) if rng.tag else (),
                 )
         raise UnknownPointError(code, self.codes() + list(self._aliases))
+
+    def tags_of(self, code: str) -> tuple[str, ...]:
+        """Every tag of a point: ``pregnancy_caution``, its own tags and its ranges' tags.
+
+        Example
+        -------
+        >>> load_point_catalogue().tags_of("BL23")
+        ('pregnancy_caution', 'lumbosacral')
+        """
+        point = self.get(code)
+        tags = ["pregnancy_caution"] if point.pregnancy_caution else []
+        tags += [tag for tag in point.tags if tag not in tags]
+        for rng in self._ranges:
+            if rng.contains(point.code) and rng.tag and rng.tag not in tags:
+                tags.append(rng.tag)
+        return tuple(tags)
 
     def by_role(self, role: PointRole | str) -> list[Point]:
         """Listed points that carry ``role``.
@@ -400,18 +438,32 @@ class PointCatalogue:
         return [p for p in self._points.values() if p.pregnancy_caution]
 
 
-def _resolve_sources(raw: dict[str, Any], sources: dict[str, str], where: str) -> dict[str, Any]:
-    def resolve(key: str, field: str) -> str:
-        if key not in sources:
-            raise ValueError(f"{where}.{field}: unknown source key {key!r}")
-        return sources[key]
+def _resolve_sources(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    """Turn bibliography ids into citations (the id of the main source is kept as well)."""
+    bibliography = load_bibliography()
+
+    def cite(ids: Any, field: str) -> str:
+        wanted = [ids] if isinstance(ids, str) else list(ids)
+        unknown = [i for i in wanted if i not in bibliography]
+        if unknown:
+            raise ValueError(f"{where}.{field}: unknown source id {unknown[0]!r}")
+        return bibliography.cite(wanted)
 
     resolved = dict(raw)
+    if isinstance(resolved.get("source"), str):
+        resolved["source_id"] = resolved["source"]
     for field in ("source", "pregnancy_caution_source"):
         if isinstance(resolved.get(field), str):
-            resolved[field] = resolve(resolved[field], field)
+            resolved[field] = cite(resolved[field], field)
     if "used_in" in resolved:
-        resolved["used_in"] = [resolve(k, "used_in") for k in resolved["used_in"]]
+        resolved["used_in"] = [cite(k, "used_in") for k in resolved["used_in"]]
+    if isinstance(resolved.get("cautions"), list):
+        resolved["cautions"] = [
+            {"text": c.get("text"), "source": cite(c.get("sources", []), f"cautions[{i}].sources")}
+            if isinstance(c, dict) and "sources" in c
+            else c
+            for i, c in enumerate(resolved["cautions"])
+        ]
     return resolved
 
 
@@ -444,16 +496,15 @@ def _load_point_catalogue(path: Path | None) -> PointCatalogue:
     data, label = _read_catalogue(path, "points.yaml")
     try:
         parsed = _CatalogueFile.model_validate(data)
-        sources = parsed.sources
         points = [
             Point.model_validate(
-                _resolve_sources(raw, sources, f"points[{i}]")
+                _resolve_sources(raw, f"points[{i}]")
                 | {"code": normalise_code(str(raw.get("code", "")))}
             )
             for i, raw in enumerate(parsed.points)
         ]
         ranges = [
-            PointRange.model_validate(_resolve_sources(raw, sources, f"ranges[{i}]"))
+            PointRange.model_validate(_resolve_sources(raw, f"ranges[{i}]"))
             for i, raw in enumerate(parsed.ranges)
         ]
         return PointCatalogue(points, ranges)

@@ -7,6 +7,9 @@
   dry needling, drugs, CBT).
 - :func:`compile_plan` → :class:`CompiledPlan` — piecewise-constant inputs
   (:data:`TREATMENT_INPUTS`) and per-patient parameters.
+- :func:`protocol_to_treatment_plan`, :func:`assessment_to_treatment_plan` — a planner protocol
+  (``hpatwin.clinic.planner``) as a treatment plan with a :class:`ConversionReport`, and
+  :func:`assessment_patient_factors` (see :mod:`hpatwin.treatments.from_protocol`).
 - :func:`resolve_trial_plan` — the plan resolver of in-silico trials (``plan:`` arms); importing
   this package registers it with :func:`hpatwin.trials.register_plan_resolver`.
 
@@ -50,6 +53,15 @@ from hpatwin.treatments.compile import (
     frequency_shares,
     low_frequency_share,
 )
+from hpatwin.treatments.from_protocol import (
+    Conversion,
+    ConversionError,
+    ConversionOptions,
+    ConversionReport,
+    assessment_patient_factors,
+    assessment_to_treatment_plan,
+    protocol_to_treatment_plan,
+)
 from hpatwin.treatments.patient import PatientFactors
 from hpatwin.treatments.plan import PlanError, TreatmentPlan, load_plan
 from hpatwin.treatments.trial_resolver import patient_factors, resolve_trial_plan
@@ -58,6 +70,10 @@ __all__ = [
     "DRUG_KEYS",
     "TREATMENT_INPUTS",
     "CompiledPlan",
+    "Conversion",
+    "ConversionError",
+    "ConversionOptions",
+    "ConversionReport",
     "Drug",
     "DrugCatalogue",
     "DrugClass",
@@ -70,6 +86,8 @@ __all__ = [
     "TreatmentPlan",
     "UnknownDrugError",
     "UnknownPointError",
+    "assessment_patient_factors",
+    "assessment_to_treatment_plan",
     "clearance_factor",
     "compile_plan",
     "drug_pk_parameters",
@@ -81,6 +99,7 @@ __all__ = [
     "load_point_catalogue",
     "low_frequency_share",
     "patient_factors",
+    "protocol_to_treatment_plan",
     "resolve_drug",
     "resolve_trial_plan",
 ]

@@ -28,7 +28,7 @@ Example
 -------
 >>> from hpatwin.treatments import TreatmentPlan, compile_plan
 >>> plan = TreatmentPlan.parse({"ea_sessions": [{"day": 0, "start": "09:00",
-...     "frequency": "2/100", "intensity_ma": 2, "tolerance_ma": 4, "points": ["GV20", "GV29"]}]})
+...     "frequency": "2/100", "intensity_ma": 2, "tolerance_ma": 4, "points": ["GV20", "EX-HN3"]}]})
 >>> compiled = compile_plan(plan, days=1)
 >>> compiled.inputs["ea_low_frequency_drive"].changes
 ((0.0, 0.0), (540.0, 0.25), (570.0, 0.0))

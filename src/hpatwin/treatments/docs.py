@@ -127,7 +127,7 @@ def point_table_markdown() -> str:
 
     Example
     -------
-    >>> "| GV29 | Yintang |" in point_table_markdown()
+    >>> "| EX-HN3 | Yintang |" in point_table_markdown()
     True
     """
     catalogue = load_point_catalogue()

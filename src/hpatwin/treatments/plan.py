@@ -20,7 +20,7 @@ Example
 ...                "titration": [{"day": 7, "dose_mg": 60}]}],
 ... })
 >>> plan.ea_sessions[0].points, plan.drugs[0].drug.key, plan.drugs[0].daily_dose_mg(7)
-(('GV20', 'GV29'), 'duloxetine', 60.0)
+(('GV20', 'EX-HN3'), 'duloxetine', 60.0)
 >>> TreatmentPlan.parse({"drugs": [{"name": "duloxetine", "dose_mg": 90,
 ...                                  "times": ["08:00", "20:00"]}]})
 Traceback (most recent call last):
@@ -296,40 +296,41 @@ class _Recurrence(_Model):
 MAX_RELATIVE_INTENSITY = 1.5
 """Largest accepted ``intensity_ma / tolerance_ma`` (the compiler's cap; above it is refused)."""
 
-# body segment of each catalogue region: a circuit must stay within one segment, so current
-# never crosses the chest (delivery-no-chest-crossing: Sierpina & Frenkel 2005; Cummings 2011)
-_SEGMENTS: dict[str, str] = {
-    "head": "head and neck",
-    "face": "head and neck",
-    "neck": "head and neck",
-    "forearm": "upper limb",
-    "wrist": "upper limb",
-    "hand": "upper limb",
-    "shoulder": "shoulder girdle",
-    "scapula": "upper back",
-    "back (paravertebral, T1-L5)": "back",
-    "lumbar": "lower back",
-    "lumbosacral": "lower back",
-    "lower abdomen": "lower abdomen",
+
+PAIRING_SEGMENTS: dict[str, str] = {
+    "head": "head",
+    "face": "head",
+    "neck": "neck",
+    "shoulder": "shoulder",
+    "upper_back": "upper back",
+    "low_back": "lower back",
+    "sacral": "lower back",
+    "wrist_hand": "upper limb",
+    "arm": "upper limb",
+    "hip": "lower limb",
     "knee": "lower limb",
-    "knee (popliteal fossa)": "lower limb",
-    "lower leg": "lower limb",
-    "ankle": "lower limb",
-    "foot": "lower limb",
+    "leg": "lower limb",
+    "foot_ankle": "lower limb",
+    "abdomen": "abdomen",
 }
-_MIDLINE = re.compile(r"^(?:GV|CV)\d+$|^EX-HN(?:1|3)$")
+"""Planner region → pairing segment. Electrodes pair only within one segment (one limb, the
+head, …) on the same side, after the planner's delivery rule "pair electrodes within one region
+or one limb on the same side; never route current across the chest or over the heart". Regions
+not listed (e.g. ``chest``) carry no electrode pair. Shared by the plan validator and the
+planner conversion (:mod:`hpatwin.treatments.from_protocol`)."""
 
 
-def body_segment(code: str) -> str:
-    """The body segment of a point's region (``upper limb``, ``lower limb``, …).
+def body_segment(code: str) -> str | None:
+    """The pairing segment of a point's region (``upper limb``, ``lower limb``, …), or ``None``
+    for a region that carries no electrode (the chest).
 
     Example
     -------
     >>> body_segment("PC6"), body_segment("ST36"), body_segment("GV20")
-    ('upper limb', 'lower limb', 'head and neck')
+    ('upper limb', 'lower limb', 'head')
     """
     region = load_point_catalogue().get(code).region
-    return _SEGMENTS.get(region, region)
+    return PAIRING_SEGMENTS.get(str(getattr(region, "value", region)))
 
 
 def electrode_pair_problem(first: str, second: str) -> str | None:
@@ -346,7 +347,7 @@ def electrode_pair_problem(first: str, second: str) -> str | None:
     'the circuit runs from the upper limb to the lower limb, so current crosses the chest or trunk; pair points within one limb or one region'
     >>> electrode_pair_problem("GV20", "GV20")
     'both electrodes on the same point code (a midline point cannot be paired with itself; a bilateral pair would cross the body)'
-    >>> electrode_pair_problem("GV20", "GV29") is None
+    >>> electrode_pair_problem("GV20", "EX-HN3") is None
     True
     """
     if first == second:
@@ -355,6 +356,11 @@ def electrode_pair_problem(first: str, second: str) -> str | None:
             "itself; a bilateral pair would cross the body)"
         )
     a, b = body_segment(first), body_segment(second)
+    for code, segment in ((first, a), (second, b)):
+        if segment is None:
+            return (
+                f"{code} lies over the chest, where no electrode is placed (current near the heart)"
+            )
     if a != b:
         return (
             f"the circuit runs from the {a} to the {b}, so current crosses the chest or trunk; "
@@ -400,9 +406,9 @@ class EASession(_EAFields):
     Example
     -------
     >>> s = EASession(day=3, start="09:00", frequency=2, intensity_ma=1.5, tolerance_ma=3,
-    ...               points=["GV20", "GV29", "PC6", "LI4"])
+    ...               points=["GV20", "EX-HN3", "PC6", "LI4"])
     >>> s.pairs(), s.relative_intensity
-    ((('GV20', 'GV29'), ('PC6', 'LI4')), 0.5)
+    ((('GV20', 'EX-HN3'), ('PC6', 'LI4')), 0.5)
     """
 
     day: Day
@@ -414,7 +420,7 @@ class EASchedule(_EAFields, _Recurrence):
     Example
     -------
     >>> s = EASchedule(weekdays=["mon", "thu"], count=4, start="09:00", frequency="2/100",
-    ...                intensity_ma=2, tolerance_ma=3, points=["GV20", "GV29"])
+    ...                intensity_ma=2, tolerance_ma=3, points=["GV20", "EX-HN3"])
     >>> s.session_days("mon")
     [0, 3, 7, 10]
     """
@@ -807,6 +813,12 @@ class TreatmentPlan(_Model):
         if not isinstance(data, Mapping):
             raise PlanError(
                 [f"the top level must be a mapping of plan fields, not {type(data).__name__}"],
+                source,
+            )
+        bad_keys = [k for k in data if not isinstance(k, str)]
+        if bad_keys:
+            raise PlanError(
+                [f"top-level keys must be field names (text), not {type(bad_keys[0]).__name__}"],
                 source,
             )
         try:

@@ -261,7 +261,6 @@ def resolve_trial_plan(
     return Treatment(inputs=inputs, parameters=parameters)
 
 
-
 __all__ = [
     "RENAL_IMPAIRMENT_CRCL_ML_MIN",
     "Treatment",

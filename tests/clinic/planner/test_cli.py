@@ -57,7 +57,7 @@ def test_missing_file_and_bad_knowledge_base(tmp_path: Path) -> None:
     empty_kb = tmp_path / "kb"
     empty_kb.mkdir()
     result = CliRunner().invoke(command, [PACEMAKER, "--knowledge-base", str(empty_kb)])
-    assert result.exit_code == 1 and "sources.yaml: cannot read" in result.output
+    assert result.exit_code == 1 and "vocabulary.yaml: cannot read" in result.output
 
 
 def test_registered_in_the_hpatwin_group() -> None:

@@ -54,7 +54,7 @@ def test_unconfirmed_reference_items_are_flagged_not_stated_as_fact(kb: Knowledg
     # The venlafaxine MAOI washout (unconfirmed) is not given as a number.
     maoi = kb.safety_rule("snri-maoi").message
     assert "7 days" not in maoi and "venlafaxine is not confirmed" in maoi
-    # The GV29 code for Yintang is unconfirmed: the catalogue uses EX-HN3.
+    # Yintang is keyed by its WHO 2008 code EX-HN3; the newer GV29 is only an alias.
     assert "GV29" not in kb.points and "EX-HN3" in kb.points
 
 

@@ -34,7 +34,11 @@ from pydantic import (
     model_validator,
 )
 
+from hpatwin.clinic.instruments import get_spec
+from hpatwin.data.drugs import drug_catalogue_sections
 from hpatwin.data.evidence import Evidence
+from hpatwin.data.points import load_point_catalogue
+from hpatwin.data.sources import Confirmation, Source, load_bibliography
 from hpatwin.io.atomic import atomic_path
 from hpatwin.io.documents import DocumentError, read_document, validation_messages
 
@@ -83,9 +87,7 @@ DEFAULT_KB_DIR: Path = Path(__file__).with_name("knowledge")
 """Directory of the KB files shipped with the package."""
 
 KB_FILES: tuple[str, ...] = (
-    "sources.yaml",
     "vocabulary.yaml",
-    "drugs.yaml",
     "points.yaml",
     "indications.yaml",
     "schedule.yaml",
@@ -102,53 +104,6 @@ class KnowledgeBaseError(ValueError):
     >>> str(KnowledgeBaseError("safety.yaml: rule 'x': level: bad"))
     "safety.yaml: rule 'x': level: bad"
     """
-
-
-class Confirmation(StrEnum):
-    """How far a source's statement was confirmed in the project reference.
-
-    ``confirmed`` = confirmed in the named source; ``secondary`` = only via a secondary page;
-    ``unconfirmed`` = marked UNCONFIRMED in the reference (shown flagged, never as fact);
-    ``not in reference`` = added by the KB author, not checked against the project reference.
-
-    Example
-    -------
-    >>> Confirmation("secondary").is_flagged
-    True
-    """
-
-    CONFIRMED = "confirmed"
-    SECONDARY = "secondary"
-    UNCONFIRMED = "unconfirmed"
-    NOT_IN_REFERENCE = "not in reference"
-
-    @property
-    def rank(self) -> int:
-        """0 for confirmed up to 3 for unconfirmed (worse = higher).
-
-        Example
-        -------
-        >>> Confirmation.UNCONFIRMED.rank > Confirmation.SECONDARY.rank
-        True
-        """
-        order = (
-            Confirmation.CONFIRMED,
-            Confirmation.SECONDARY,
-            Confirmation.NOT_IN_REFERENCE,
-            Confirmation.UNCONFIRMED,
-        )
-        return order.index(self)
-
-    @property
-    def is_flagged(self) -> bool:
-        """True when a reader should see the status next to the statement.
-
-        Example
-        -------
-        >>> Confirmation.CONFIRMED.is_flagged
-        False
-        """
-        return self is not Confirmation.CONFIRMED
 
 
 class Level(StrEnum):
@@ -236,21 +191,6 @@ _Id = Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Source(_Frozen):
-    """A citable source with its confirmation status in the project reference.
-
-    Example
-    -------
-    >>> Source(id="kroenke2001", citation="Kroenke 2001", confirmation="confirmed").id
-    'kroenke2001'
-    """
-
-    id: _Id
-    citation: str = Field(min_length=3)
-    confirmation: Confirmation
-    note: str = ""
 
 
 class SourcedRule(_Frozen):
@@ -415,7 +355,7 @@ class Point(_Frozen):
     'LI4'
     """
 
-    code: str = Field(min_length=2, pattern=r"^[A-Z]{2}(-[A-Z]{2})?\d+$")
+    code: str = Field(min_length=2, pattern=r"^[A-Z]{2}(-[A-Z]{1,2})?\d+$")
     name: str
     region: str
     location: str
@@ -483,26 +423,46 @@ class ScoreBand(_Frozen):
     rank: StrictInt = Field(ge=0, le=3)
 
 
+#: the instrument whose bands each planner severity scale ranks
+INSTRUMENT_OF_SCALE: dict[str, str] = {"phq9": "phq9", "pain_nrs": "nrs"}
+
+
 class SeverityScale(SourcedRule):
-    """Bands mapping a score onto a none/mild/moderate/severe rank (0-3) for dominance.
+    """Ranks (0-3: none/mild/moderate/severe) for an instrument's own severity bands.
+
+    The band limits and labels are the instrument's (:mod:`hpatwin.clinic.instruments`, the
+    one definition); the knowledge base only ranks them so depression and pain compare.
 
     Example
     -------
     >>> s = SeverityScale(id="x", scale="pain_nrs", sources=["s"], evidence="assumption",
-    ...     rationale="r", bands=[{"label": "none", "minimum": 0, "maximum": 0, "rank": 0},
-    ...                           {"label": "pain", "minimum": 0.5, "maximum": 10, "rank": 1}])
-    >>> s.band_for(4).label
-    'pain'
+    ...     rationale="r", ranks={"no pain": 0, "mild": 1, "moderate": 2, "severe": 3})
+    >>> s.band_for(4).label, s.band_for(4).rank
+    ('mild', 1)
     """
 
     scale: Literal["phq9", "pain_nrs"]
-    bands: list[ScoreBand] = Field(min_length=2)
+    ranks: dict[str, StrictInt]
+    bands: list[ScoreBand] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _bands_ordered(self) -> SeverityScale:
-        for lower, upper in zip(self.bands, self.bands[1:], strict=False):
-            if upper.minimum <= lower.maximum:
-                raise ValueError(f"bands: {upper.label!r} overlaps {lower.label!r}")
+    def _bands_from_the_instrument(self) -> SeverityScale:
+        instrument_bands = get_spec(INSTRUMENT_OF_SCALE[self.scale]).bands
+        labels = [band.label for band in instrument_bands]
+        unranked = [label for label in labels if label not in self.ranks]
+        unknown = [label for label in self.ranks if label not in labels]
+        if unranked or unknown:
+            raise ValueError(
+                f"ranks: must rank exactly the {self.scale} bands {labels}"
+                f" (unranked {unranked}, unknown {unknown})"
+            )
+        if any(not 0 <= rank <= 3 for rank in self.ranks.values()):
+            raise ValueError("ranks: each rank must be 0-3")
+        bands = [
+            ScoreBand(label=b.label, minimum=b.low, maximum=b.high, rank=self.ranks[b.label])
+            for b in instrument_bands
+        ]
+        object.__setattr__(self, "bands", bands)
         return self
 
     def band_for(self, score: float) -> ScoreBand:
@@ -1122,6 +1082,23 @@ def _load_default() -> KnowledgeBase:
     return _load(DEFAULT_KB_DIR)
 
 
+def _catalogue_points() -> dict[str, Point]:
+    """The planner's view of the one acupoint catalogue (:mod:`hpatwin.data.points`)."""
+    catalogue = load_point_catalogue()
+    return {
+        point.code: Point(
+            code=point.code,
+            name=point.name or point.code,
+            region=point.region.value,
+            location=point.location or "",
+            location_sources=[point.source_id],
+            tags=list(catalogue.tags_of(point.code)),
+            note=point.code_status,
+        )
+        for point in catalogue
+    }
+
+
 def _load(directory: Path) -> KnowledgeBase:
     raw = {name: _read_yaml(directory, name) for name in KB_FILES}
     digest = hashlib.sha256()
@@ -1129,9 +1106,10 @@ def _load(directory: Path) -> KnowledgeBase:
         digest.update(name.encode())
         digest.update((directory / name).read_bytes())
 
-    f = "sources.yaml"
-    sources = _unique(_validate_list(Source, _section(raw[f], f, "sources"), f, "sources"), "id", f)
-    version = str(raw[f].get("version", "unversioned"))
+    bibliography = load_bibliography()  # the one bibliography of the domain core
+    sources = dict(bibliography.items())
+    version = bibliography.version
+    digest.update(repr(sorted((s.id, s.citation) for s in sources.values())).encode())
 
     f = "vocabulary.yaml"
     regions = _unique(_validate_list(Region, _section(raw[f], f, "regions"), f, "regions"), "id", f)
@@ -1141,17 +1119,14 @@ def _load(directory: Path) -> KnowledgeBase:
         f,
     )
 
-    f = "drugs.yaml"
-    classes = _unique(
-        _validate_list(DrugClass, _section(raw[f], f, "classes"), f, "classes"), "id", f
-    )
-    drugs = _unique(_validate_list(DrugEntry, _section(raw[f], f, "drugs"), f, "drugs"), "id", f)
+    f = "drugs.yaml"  # the one drug catalogue of the domain core (hpatwin.data.drugs)
+    class_list, drug_list = drug_catalogue_sections()
+    classes = _unique(_validate_list(DrugClass, class_list, f, "classes"), "id", f)
+    drugs = _unique(_validate_list(DrugEntry, drug_list, f, "drugs"), "id", f)
 
     f = "points.yaml"
     tags = _unique(_validate_list(PointTag, _section(raw[f], f, "tags"), f, "tags"), "id", f)
-    points = _unique(
-        _validate_list(Point, _section(raw[f], f, "points"), f, "points", key="code"), "code", f
-    )
+    points = _catalogue_points()
     role_selections = _validate_list(
         RoleSelection, _section(raw[f], f, "role_selections"), f, "role_selections"
     )

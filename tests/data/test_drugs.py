@@ -254,27 +254,29 @@ def test_builtin_catalogue_round_trips(tmp_path: Path) -> None:
     ("edit", "message"),
     [
         (
-            lambda d: d["drugs"]["duloxetine"]["modifiers"]["renal"][1].update(min_ml_min=40),
+            lambda d: d["pharmacokinetics"]["duloxetine"]["modifiers"]["renal"][1].update(min_ml_min=40),
             "renal: bands must be contiguous",
         ),
         (
-            lambda d: d["drugs"]["naproxen"]["modifiers"]["hepatic"]["mild"].pop("rationale"),
+            lambda d: d["pharmacokinetics"]["naproxen"]["modifiers"]["hepatic"]["mild"].pop("rationale"),
             "an assumption must state its rationale",
         ),
         (
-            lambda d: d["drugs"]["escitalopram"]["pk"]["volume_l"].update(value=1000),
+            lambda d: d["pharmacokinetics"]["escitalopram"]["pk"]["volume_l"].update(value=1000),
             "disagrees with 20 L/kg",
         ),
         (
-            lambda d: d["drugs"]["oxycodone"]["names"].append("Cymbalta"),
+            lambda d: next(e for e in d["drugs"] if e["id"] == "oxycodone")["names"].append(
+                "Cymbalta"
+            ),
             "'Cymbalta' is used by two drugs",
         ),
         (
-            lambda d: d["drugs"]["duloxetine"]["modifiers"]["age"].pop("75"),
+            lambda d: d["pharmacokinetics"]["duloxetine"]["modifiers"]["age"].pop("75"),
             "age: needs factors",
         ),
         (
-            lambda d: d["drugs"]["venlafaxine"]["pk"]["tmax_h"].update(evidence="hearsay"),
+            lambda d: d["pharmacokinetics"]["venlafaxine"]["pk"]["tmax_h"].update(evidence="hearsay"),
             "evidence: unknown level 'hearsay'",
         ),
     ],

@@ -9,8 +9,8 @@ import pytest
 from hpatwin.data.points import normalise_code
 from hpatwin.treatments import PointRole, UnknownPointError, load_point_catalogue
 
-# clinical-facts.md §3.4 table plus the §3.2 trial points and the segmental points
-REQUIRED = ["GV20", "GV29", "GV24", "PC6", "HT7", "LR3", "LI4", "SP6", "ST36", "GB20", "GB21"]
+# the WHO 2008 core table, the depression-trial points and the segmental points
+REQUIRED = ["GV20", "EX-HN3", "GV24", "PC6", "HT7", "LR3", "LI4", "SP6", "ST36", "GB20", "GB21"]
 TRIAL_POINTS = ["GV26", "GV17", "EX-HN1", "EX-HN5", "GB15", "GB8", "ST8"]
 
 
@@ -19,7 +19,7 @@ def test_required_points_are_catalogued_with_names() -> None:
     names = {code: catalogue.get(code).name for code in REQUIRED}
     assert names == {
         "GV20": "Baihui",
-        "GV29": "Yintang",
+        "EX-HN3": "Yintang",
         "GV24": "Shenting",
         "PC6": "Neiguan",
         "HT7": "Shenmen",
@@ -37,8 +37,8 @@ def test_required_points_are_catalogued_with_names() -> None:
 @pytest.mark.parametrize(
     ("alias", "code"),
     [
-        ("EX-HN3", "GV29"),
-        ("yintang", "GV29"),
+        ("GV29", "EX-HN3"),
+        ("yintang", "EX-HN3"),
         ("Du20", "GV20"),
         ("du 24", "GV24"),
         ("Liv3", "LR3"),
@@ -50,10 +50,10 @@ def test_aliases_resolve_to_the_who_code(alias: str, code: str) -> None:
     assert load_point_catalogue().get(alias).code == code
 
 
-def test_yintang_code_status_is_recorded_as_unconfirmed() -> None:
+def test_yintang_is_keyed_by_its_who_2008_code_with_gv29_as_alias() -> None:
     point = load_point_catalogue().get("GV29")
-    assert "UNCONFIRMED" in point.code_status
-    assert "EX-HN3" in point.aliases
+    assert point.code == "EX-HN3" and "GV29" in point.aliases
+    assert "EX-HN3" in point.code_status and "GV29" in point.code_status
 
 
 def test_unknown_code_is_a_clear_error_with_suggestions() -> None:
@@ -71,7 +71,7 @@ def test_pregnancy_cautions_follow_the_reference() -> None:
     for code in ["LI4", "SP6", "GB21", "BL60", "BL67"]:
         point = catalogue.get(code)
         assert point.pregnancy_caution, code
-        assert "Betts & Budd" in (point.pregnancy_caution_source or "")
+        assert "Betts D, Budd S" in (point.pregnancy_caution_source or "")
     for code in ["GV20", "PC6", "ST36", "HT7"]:
         assert not catalogue.get(code).pregnancy_caution, code
     # ranges: lower abdominal and lumbosacral, both ends inclusive
@@ -86,18 +86,19 @@ def test_pregnancy_cautions_follow_the_reference() -> None:
 
 def test_range_point_without_entry_is_unnamed_but_flagged() -> None:
     point = load_point_catalogue().get("BL28")
-    assert point.name is None and point.region == "lumbosacral" and point.roles == ()
+    assert point.name is None and point.region == "low_back" and point.roles == ()
+    assert load_point_catalogue().tags_of("BL28") == ("pregnancy_caution", "lumbosacral")
 
 
 def test_roles_and_segmental_regions() -> None:
     catalogue = load_point_catalogue()
-    lumbar = {p.code for p in catalogue.serving("lumbar")}
+    lumbar = {p.code for p in catalogue.serving("low_back")}
     assert {"BL23", "BL25", "GV3", "GV4"} <= lumbar
-    assert {p.code for p in catalogue.serving("cervical")} >= {"GB20", "GB21"}
-    assert "SI11" in {p.code for p in catalogue.serving("periscapular_thoracic")}
+    assert {p.code for p in catalogue.serving("neck")} >= {"GB20", "GB21"}
+    assert "SI11" in {p.code for p in catalogue.serving("upper_back")}
     assert {"ST35", "SP9"} <= {p.code for p in catalogue.serving("knee")}
     assert {"GV20", "PC6", "LR3"} <= {p.code for p in catalogue.by_role(PointRole.HPA_SYSTEMIC)}
-    assert {"HT7", "GV29"} <= {p.code for p in catalogue.by_role("limbic")}
+    assert {"HT7", "EX-HN3"} <= {p.code for p in catalogue.by_role("limbic")}
     for point in catalogue:
         for role in point.roles:
             # the article names no points: every role is an assumption with a rationale
@@ -117,13 +118,11 @@ def test_normalise_code() -> None:
 
 
 _MINIMAL = """
-sources:
-  s: "a source"
 points:
 {points}
 ranges:
-  - {{meridian: BL, first: 22, last: 35, region: lumbosacral, pregnancy_caution: true,
-      pregnancy_caution_source: s}}
+  - {{meridian: BL, first: 22, last: 35, region: low_back, pregnancy_caution: true,
+      pregnancy_caution_source: betts_budd2011}}
 """
 
 
@@ -131,31 +130,31 @@ ranges:
     ("points", "message"),
     [
         (
-            "  - {code: BL23, name: Shenshu, region: lumbar, location_status: not_recorded,"
-            " source: s, pregnancy_caution: false}",
+            "  - {code: BL23, name: Shenshu, region: low_back, location_status: not_recorded,"
+            " source: who2008_reference, pregnancy_caution: false}",
             "BL23 lies in the pregnancy-cautioned range BL22-BL35",
         ),
         (
             "  - {code: GV20, name: Baihui, region: head, location_status: not_recorded,"
             " source: nowhere, pregnancy_caution: false}",
-            "unknown source key 'nowhere'",
+            "unknown source id 'nowhere'",
         ),
         (
             "  - {code: GV20, name: Baihui, region: head, location_status: not_recorded,"
-            " source: s, pregnancy_caution: false,"
+            " source: who2008_reference, pregnancy_caution: false,"
             " roles: [{role: segmental_analgesic, evidence: assumption, rationale: r}]}",
             "must name the regions it serves",
         ),
         (
             "  - {code: GV20, name: Baihui, region: head, location_status: not_recorded,"
-            " source: s, pregnancy_caution: false, roles: [{role: limbic, evidence: assumption}]}",
+            " source: who2008_reference, pregnancy_caution: false, roles: [{role: limbic, evidence: assumption}]}",
             "an assumed role must state its rationale",
         ),
         (
             "  - {code: GV20, name: Baihui, region: head, location_status: not_recorded,"
-            " source: s, pregnancy_caution: false}\n"
+            " source: who2008_reference, pregnancy_caution: false}\n"
             "  - {code: DU20, name: Baihui, region: head, location_status: not_recorded,"
-            " source: s, pregnancy_caution: false}",
+            " source: who2008_reference, pregnancy_caution: false}",
             "point GV20: listed twice",
         ),
     ],
