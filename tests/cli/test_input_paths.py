@@ -114,3 +114,10 @@ def test_trial_and_power_check_the_output_folder_first(tmp_path: Path) -> None:
     assert code == 2 and "cannot write here" in out
     code, out = run(["power", str(spec), "--sizes", "4", "--out", str(blocker / "p")])
     assert code == 2 and "cannot write here" in out
+
+
+def test_huge_seed_is_a_usage_error_not_an_internal_error(tmp_path: Path) -> None:
+    code, out = run(
+        ["simulate", "--seed", "9" * 23, "--days", "1", "--output", str(tmp_path / "o.nc")]
+    )
+    assert code == 2 and "--seed" in out and "internal error" not in out

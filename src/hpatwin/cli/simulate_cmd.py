@@ -71,7 +71,11 @@ def check_run_size(days: float | None, duration: float | None, patients: int) ->
 @click.option("--duration", type=float, default=None, help="Duration in the model's own time unit.")
 @click.option("--patients", type=int, default=1, show_default=True, help="Number of patients.")
 @click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed of the ultradian pulses."
+    "--seed",
+    type=click.IntRange(0, 2**32 - 1),
+    default=0,
+    show_default=True,
+    help="Seed of the ultradian pulses.",
 )
 @click.option(
     "--no-pulses", is_flag=True, help="Deterministic configuration (no ultradian pulses)."
