@@ -21,7 +21,15 @@ def _sizes(text: str) -> list[int]:
         ) from None
     if not sizes or min(sizes) < 2:
         raise click.BadParameter(f"{text!r}: sizes must be whole numbers ≥ 2 (patients per arm)")
+    if max(sizes) > MAX_SIZE_PER_ARM:
+        raise click.BadParameter(
+            f"{max(sizes)} patients per arm is more than the {MAX_SIZE_PER_ARM:,} accepted"
+        )
     return sizes
+
+
+MAX_SIZE_PER_ARM = 100_000
+"""Largest sample size per arm (the pool holds 5 times the largest size per arm by default)."""
 
 
 @click.command("power")
@@ -43,7 +51,7 @@ def _sizes(text: str) -> list[int]:
 )
 @click.option(
     "--pool-per-arm",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, 1_000_000),
     default=None,
     help="Pooled patients per arm (default 5 × largest size).",
 )
