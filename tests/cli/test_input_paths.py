@@ -121,3 +121,18 @@ def test_huge_seed_is_a_usage_error_not_an_internal_error(tmp_path: Path) -> Non
         ["simulate", "--seed", "9" * 23, "--days", "1", "--output", str(tmp_path / "o.nc")]
     )
     assert code == 2 and "--seed" in out and "internal error" not in out
+
+
+def test_trial_too_large_to_finish_is_refused_before_work(tmp_path: Path) -> None:
+    """Size/duration estimate before work (issue #17)."""
+    import yaml
+
+    spec = Path(__file__).resolve().parents[2] / "examples" / "trials" / "stress_reduction_hpa.yaml"
+    data = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    data["population"]["size"] = 10_000_000
+    data["duration_days"] = 3650
+    big = tmp_path / "big.yaml"
+    big.write_text(yaml.safe_dump(data), encoding="utf-8")
+    code, out = run(["trial", str(big), "--out", str(tmp_path / "o"), "--no-progress"])
+    assert code == 2 and "patient-days" in out and "split the trial" in out
+    assert not (tmp_path / "o").exists()

@@ -11,6 +11,11 @@ from hpatwin.io.atomic import check_writable
 from hpatwin.trials.runner import run_trial
 from hpatwin.trials.spec import TrialSpecError, load_trial_spec
 
+PATIENT_DAYS_PER_S = 15_000
+"""Cohort throughput of the twin on the project machine (BENCHMARKS.md), for the estimate."""
+MAX_PATIENT_DAYS = 500_000_000
+"""Largest run one command accepts (about 9 h at the throughput above)."""
+
 
 @click.command("trial")
 @click.argument("spec_path", type=click.Path(path_type=Path, dir_okay=False))
@@ -58,6 +63,21 @@ def command(
             raise ValueError(f"--chunk-size: {chunk_size} must be ≥ 1")
         check_writable(out_dir, folder=True)
         spec = load_trial_spec(spec_path, chunk_size=chunk_size)
+        patient_days = spec.population.size * spec.duration_days
+        if patient_days > MAX_PATIENT_DAYS:
+            raise ValueError(
+                f"population.size x duration_days = {patient_days:,} patient-days is more than "
+                f"the {MAX_PATIENT_DAYS:,} one run accepts (about "
+                f"{MAX_PATIENT_DAYS / PATIENT_DAYS_PER_S / 3600:.0f} h at "
+                f"{PATIENT_DAYS_PER_S:,} patient-days/s); split the trial"
+            )
+        if patient_days > PATIENT_DAYS_PER_S * 60:
+            click.echo(
+                f"estimated {patient_days:,} patient-days: about "
+                f"{patient_days / PATIENT_DAYS_PER_S / 60:.0f} min at "
+                f"{PATIENT_DAYS_PER_S:,} patient-days/s (BENCHMARKS.md)",
+                err=True,
+            )
         result = run_trial(
             spec,
             out_dir,
