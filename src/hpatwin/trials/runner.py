@@ -58,6 +58,7 @@ from hpatwin.engine.inputs import InputValue
 from hpatwin.engine.prepared import prepare_run
 from hpatwin.io.atomic import atomic_path
 from hpatwin.model.definition import OdeModel
+from hpatwin.model.natural_course import EXACERBATION_STATE, has_natural_course
 from hpatwin.model.phenotypes import get_phenotype
 from hpatwin.trials.arms import ResolvedArm, baseline_inputs, resolve_arms
 from hpatwin.trials.chunk import (
@@ -173,6 +174,7 @@ def prepare_trial(spec: TrialSpec) -> PreparedTrial:
         endpoints = configure_endpoints(spec, model)
     except ValueError as err:
         problems.extend(str(err).splitlines())
+    problems.extend(conduct_problems(spec, model))
     known_variables = set(model.state_names) | set(model.readout_names)
     for name in spec.output.trace_variables or ():
         if name not in known_variables:
@@ -231,6 +233,41 @@ def prepare_trial(spec: TrialSpec) -> PreparedTrial:
             sorted({name for p in phenotypes for name in get_phenotype(p).inputs})
         ),
     )
+
+
+def conduct_problems(spec: TrialSpec, model: OdeModel) -> list[str]:
+    """Screening, dropout and natural-course options the model cannot support.
+
+    Example
+    -------
+    >>> from hpatwin.model import get_model
+    >>> from hpatwin.trials.spec import _example_spec
+    >>> spec = _example_spec().with_overrides(screening={"phq9_min": 10}, natural_course=True)
+    >>> for line in conduct_problems(spec, get_model("hpa_core")):
+    ...     print(line)
+    screening.phq9_min: needs readout 'phq9_expected' (readouts.phq9), which model hpa_core lacks
+    natural_course: model hpa_core has no symptom_exacerbation state; set natural_course: auto or false
+    """
+    problems = []
+    needs: list[tuple[str, str, str]] = []
+    if spec.screening.needs_phq9:
+        needs.append(("screening.phq9_min", "phq9", spec.readouts.phq9))
+    if spec.screening.needs_nrs:
+        needs.append(("screening.nrs_min", "pain_nrs", spec.readouts.pain_nrs))
+    if spec.dropout.mechanism == "mar" and spec.dropout.probability_per_visit > 0:
+        needs.append(("dropout.mechanism", "phq9", spec.readouts.phq9))
+    for field_name, role, readout in needs:
+        if readout not in model.readout_names:
+            problems.append(
+                f"{field_name}: needs readout {readout!r} (readouts.{role}), which model "
+                f"{model.name} lacks"
+            )
+    if spec.natural_course is True and not has_natural_course(model):
+        problems.append(
+            f"natural_course: model {model.name} has no {EXACERBATION_STATE} state; "
+            "set natural_course: auto or false"
+        )
+    return problems
 
 
 def _preflight(spec: TrialSpec, model: OdeModel, arms: dict[str, ResolvedArm]) -> list[str]:
