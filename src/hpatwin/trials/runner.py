@@ -77,6 +77,7 @@ from hpatwin.trials.endpoints import ConfiguredEndpoint, configure_endpoints, re
 from hpatwin.trials.execution import Executor, check_scheduler_address, open_executor
 from hpatwin.trials.models import resolve_model
 from hpatwin.trials.population import PARAMETER_PREFIX, allocate_arms, generate_population
+from hpatwin.trials.primary_analysis import primary_analysis_table
 from hpatwin.trials.spec import TrialSpec, TrialSpecError, load_trial_spec
 from hpatwin.trials.statistics import EndpointColumn, effect_table, endpoint_table
 
@@ -601,6 +602,7 @@ def analyse(prepared: PreparedTrial, patients: pd.DataFrame) -> tuple[pd.DataFra
     spec = prepared.spec
     arms = [arm.name for arm in spec.arms]
     columns = prepared.endpoint_columns()
+    patients = enrolled_patients(patients)
     summaries = endpoint_table(patients, columns, arms, confidence=spec.statistics.confidence_level)
     control = spec.control_arm_name()
     if control is None:
@@ -615,7 +617,33 @@ def analyse(prepared: PreparedTrial, patients: pd.DataFrame) -> tuple[pd.DataFra
         seed=spec.derived_seed("statistics"),
         primary=spec.primary_endpoint_key(),
     )
+    adjusted = primary_analysis_table(
+        patients,
+        prepared.endpoints,
+        arms,
+        control,
+        visits_days=spec.visits_days,
+        confidence=spec.statistics.confidence_level,
+        n_bootstrap=spec.statistics.bootstrap_samples,
+        seed=spec.derived_seed("statistics"),
+    )
+    if not adjusted.empty:
+        effects = effects.merge(adjusted, on=["endpoint", "arm"], how="left")
     return summaries, effects
+
+
+def enrolled_patients(patients: pd.DataFrame) -> pd.DataFrame:
+    """The patients who passed screening (all of them in tables without an ``enrolled`` column).
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> len(enrolled_patients(pd.DataFrame({"enrolled": [True, False]})))
+    1
+    """
+    if "enrolled" not in patients:
+        return patients
+    return patients[patients["enrolled"].to_numpy(dtype=bool)]
 
 
 def _write_csv(path: Path, table: pd.DataFrame) -> None:
