@@ -517,8 +517,8 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
         for measure, values in screening_latent.items():
             values[rows] = readout_arrays[MEASURES[measure].role][0]  # enrolment, time 0
         block_cortisol = observe_cortisol_block(readout_arrays, ids[rows], measures, spec)
-        for key, values in block_cortisol.items():
-            cortisol.setdefault(key, np.full(n, np.nan))[rows] = values
+        for visit_key, visit_values in block_cortisol.items():
+            cortisol.setdefault(visit_key, np.full(n, np.nan))[rows] = visit_values
         traced = rows[[int(ids[row]) in trace_set for row in rows]]
         if len(traced):
             # traces come from their own run: recording more variables changes the compiled

@@ -74,7 +74,7 @@ def observe_cortisol_block(
     if not wanted or not spec.observation.noise:
         return out
     profiles = readouts["salivary_cortisol"]
-    grid = np.arange(profiles.shape[0]) * spec.simulation.output_every_min
+    grid = np.arange(profiles.shape[0], dtype=np.float64) * spec.simulation.output_every_min
     settings = ObservationSettings.default(noise=True)
     for number, day in zip(visit_numbers(spec.visits_days), spec.visits_days, strict=True):
         for measure in wanted:

@@ -187,6 +187,9 @@ def primary_analysis_table(
         if endpoint.kind != "continuous" or len(endpoint.definition.measures) != 1:
             continue
         measure = endpoint.definition.measures[0]
+        needed = [f"{measure}@day{day}" for day in visits_days]
+        if any(column not in patients for column in needed):
+            continue  # a table without visit values (made-up examples)
         baseline = patients[f"{measure}@day{endpoint.baseline_day}"].to_numpy(dtype=np.float64)
         values = patients[ENDPOINT_PREFIX + endpoint.key].to_numpy(dtype=np.float64)
         completed = patients["completed"].to_numpy(dtype=bool)
