@@ -111,7 +111,7 @@ def test_nan_latent_values_stay_missing() -> None:
 
 
 def test_fluctuation_stays_in_range() -> None:
-    shifted = fluctuate(np.array([0.0, 27.0]), np.array([30.0, -30.0]), 27.0)
+    shifted = fluctuate(np.array([0.0, 27.0]), np.array([30.0, -30.0]), 27.0, 0.5)
     assert ((shifted >= 0) & (shifted <= 27)).all()
 
 
@@ -162,7 +162,7 @@ def test_results_carry_units_and_provenance() -> None:
     ds = observe_visits({"phq9": np.full((1, 3), 10.0)}, np.arange(3), [0.0], seed=0)
     assert ds["phq9"].attrs["units"] == "points (0-27)"
     assert ds.attrs["provenance"] == "hpatwin.observation.observe_visits"
-    assert "phq9_item_noise_sd=1.1" in ds.attrs["parameters"]
+    assert "phq9_item_noise_sd=1.2" in ds.attrs["parameters"]
 
 
 def test_ten_thousand_patients_twelve_visits_well_under_a_second() -> None:

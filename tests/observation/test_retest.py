@@ -66,3 +66,11 @@ def test_phq9_total_is_unbiased_at_every_severity(level: float) -> None:
     ids = np.arange(N)
     totals = observe_phq9(np.full(N, level), ids, DrawKey(5, 0, "phq9"), SETTINGS).totals
     assert float(totals.mean()) == pytest.approx(level, abs=0.1)
+
+
+@pytest.mark.parametrize("level", [1.0, 13.0, 26.0])
+def test_visit_fluctuation_keeps_the_latent_value_the_mean(level: float) -> None:
+    latent = np.full((2, N), level)
+    ds = observe_visits({"phq9": latent, "pain_nrs": latent * 10 / 27}, np.arange(N), [0, 7], 8)
+    assert float(ds["phq9"].values.mean()) == pytest.approx(level, abs=0.15)
+    assert float(ds["pain_nrs"].values.mean()) == pytest.approx(level * 10 / 27, abs=0.1)

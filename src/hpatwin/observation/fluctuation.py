@@ -16,13 +16,14 @@ Example
 ...                       settings=ObservationSettings.default())
 >>> z.shape
 (2, 4)
->>> fluctuate(np.array([10.0]), np.zeros(1), 27.0).tolist()
+>>> fluctuate(np.array([10.0]), np.zeros(1), 27.0, 0.5).tolist()
 [10.0]
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -79,19 +80,38 @@ def fluctuation_paths(
     return paths
 
 
-def fluctuate(expected: Array, logit_shift: Array, maximum: float) -> Array:
+@lru_cache(maxsize=32)
+def _mean_table(sd_logit: float) -> tuple[Array, Array]:
+    """E[expit(u + σZ)] on a grid of base logits u (Gauss–Hermite quadrature)."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(48)
+    weights = weights / weights.sum()
+    grid = np.linspace(-14.0, 14.0, 2801)
+    means = expit(grid[:, None] + sd_logit * nodes[None, :]) @ weights
+    return np.asarray(means, dtype=np.float64), grid
+
+
+def fluctuate(expected: Array, logit_shift: Array, maximum: float, sd_logit: float) -> Array:
     """Shift a bounded latent score by ``logit_shift`` on its logit scale; NaN stays NaN.
+
+    ``sd_logit`` is the stationary SD of the shifts: the base point is chosen so that the
+    *mean* over shifts equals ``expected`` (the latent expected value stays the mean of
+    what is seen, also near 0 and the maximum). A zero shift leaves a value exactly as it is.
 
     Example
     -------
     >>> import numpy as np
-    >>> fluctuate(np.array([0.0, 27.0, 13.5]), np.array([5.0, -5.0, 0.0]), 27.0).round(2).tolist()
-    [19.93, 7.07, 13.5]
+    >>> fluctuate(np.array([0.0, 27.0, 13.5]), np.array([5.0, -5.0, 0.0]), 27.0, 0.5).round(2).tolist()
+    [19.25, 7.75, 13.5]
     """
     values = np.asarray(expected, dtype=np.float64)
     scale = maximum + 1.0
     fraction = np.clip((values + 0.5) / scale, 1e-9, 1 - 1e-9)
-    shifted = scale * expit(logit(fraction) + logit_shift) - 0.5
+    if sd_logit > 0:
+        means, grid = _mean_table(float(sd_logit))
+        base = np.interp(fraction, means, grid)
+    else:
+        base = logit(fraction)
+    shifted = scale * expit(base + logit_shift) - 0.5
     # no shift leaves the value exactly as it was (noise off reproduces the latent values)
     result: Array = np.where(logit_shift == 0, values, np.clip(shifted, 0.0, maximum))
     return result

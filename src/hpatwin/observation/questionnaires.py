@@ -68,7 +68,7 @@ def item_offsets(settings: ObservationSettings) -> Array:
     Example
     -------
     >>> item_offsets(ObservationSettings.default()).tolist()[-2:]
-    [0.0, -1.0]
+    [0.0, -2.0]
     """
     offsets = np.zeros(PHQ9_ITEMS)
     offsets[-1] = settings.value("phq9_item9_offset")
@@ -104,7 +104,7 @@ def person_location(expected_total: Array, settings: ObservationSettings) -> Arr
     >>> import numpy as np
     >>> s = ObservationSettings.default()
     >>> theta = person_location(np.array([13.5]), s)
-    >>> float(expected_item_score(theta[:, None] + item_offsets(s), 1.1).sum().round(6))
+    >>> float(expected_item_score(theta[:, None] + item_offsets(s), 1.2).sum().round(6))
     13.5
     """
     totals, grid = _location_table(

@@ -29,7 +29,7 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
-from hpatwin.observation.fluctuation import fluctuate, fluctuation_paths
+from hpatwin.observation.fluctuation import SD_PARAMETER, fluctuate, fluctuation_paths
 from hpatwin.observation.keyed_random import DrawKey
 from hpatwin.observation.parameters import ObservationSettings
 from hpatwin.observation.physiology import (
@@ -93,7 +93,8 @@ def observe_visits(
             shift = fluctuation_paths(
                 ids, visit_days, numbers, seed=seed, measure=measure, settings=chosen
             )
-            array = fluctuate(array, shift, PHQ9_MAX if measure == "phq9" else NRS_MAX)
+            maximum = PHQ9_MAX if measure == "phq9" else NRS_MAX
+            array = fluctuate(array, shift, maximum, chosen.value(SD_PARAMETER[measure]))
         rows = [
             _observe_one(measure, array[k], ids, numbers[k], seed, chosen)
             for k in range(len(numbers))
