@@ -129,7 +129,16 @@ def observe_cortisol(
 def observe_rmssd(
     expected_ms: Array, ids: NDArray[np.int64], key: DrawKey, settings: ObservationSettings
 ) -> Array:
-    """A day's RMSSD (ms): the expected value with day-to-day log-normal variability."""
+    """A day's RMSSD (ms): the expected value with day-to-day log-normal variability.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> x = observe_rmssd(np.full(20_000, 30.0), np.arange(20_000), DrawKey(0, 1, "rmssd"),
+    ...                   ObservationSettings.default())
+    >>> round(float(x.mean()), 0), round(float(np.log(x).std()), 2)
+    (30.0, 0.25)
+    """
     values = np.asarray(expected_ms, dtype=np.float64)
     if not settings.noise:
         return values.copy()

@@ -51,7 +51,14 @@ def natural_course_on(spec: TrialSpec, model: OdeModel) -> bool:
 
 
 def conduct_measures(spec: TrialSpec, endpoint_measures: Sequence[str]) -> list[str]:
-    """The endpoints' measures plus those screening and MAR dropout read, in catalogue order."""
+    """The endpoints' measures plus those screening and MAR dropout read, in catalogue order.
+
+    Example
+    -------
+    >>> from hpatwin.trials.spec import _example_spec
+    >>> conduct_measures(_example_spec().with_overrides(screening={"nrs_min": 4}), ["phq9"])
+    ['phq9', 'pain_nrs']
+    """
     wanted = set(endpoint_measures)
     if spec.screening.needs_phq9 or spec.dropout.mechanism == "mar":
         wanted.add("phq9")
@@ -68,7 +75,20 @@ def observe_cortisol_block(
     measures: Sequence[str],
     spec: TrialSpec,
 ) -> VisitValues:
-    """Observed morning and evening salivary cortisol at every visit for one block."""
+    """Observed morning and evening salivary cortisol at every visit for one block.
+
+    ``readouts["salivary_cortisol"]`` is the block's profile ``(time, n)`` on the output grid.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from hpatwin.trials.spec import _example_spec
+    >>> profile = np.full((3 * 24 + 1, 2), 5.0)
+    >>> out = observe_cortisol_block({"salivary_cortisol": profile}, np.arange(2),
+    ...                              ["cortisol_evening"], _example_spec())
+    >>> sorted(out), bool((np.abs(out[("cortisol_evening", 2)] - 5.0) < 2.5).all())
+    ([('cortisol_evening', 0), ('cortisol_evening', 2)], True)
+    """
     out: VisitValues = {}
     wanted = [m for m in CORTISOL if m in measures]
     if not wanted or not spec.observation.noise:
@@ -153,7 +173,25 @@ def trial_visits(
     patient_ids: NDArray[np.int64],
     measures: Sequence[str],
 ) -> TrialVisits:
-    """Visit values (observed or expected), screening, enrolment and attendance of a chunk."""
+    """Visit values (observed or expected), screening, enrolment and attendance of a chunk.
+
+    ``daily[measure]`` is ``(n_days, n)`` (latent day means), ``screening_latent`` the
+    latent scores at enrolment, ``cortisol`` the observed samples from
+    :func:`observe_cortisol_block`.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from hpatwin.trials.spec import parse_spec
+    >>> spec = parse_spec({"name": "t", "population": {"size": 3}, "arms": ["usual_care"],
+    ...     "duration_days": 3, "visits_days": [0, 2], "endpoints": ["phq9_change"],
+    ...     "screening": {"phq9_min": 10}})
+    >>> daily = {"phq9": np.tile([[4.0, 15.0, 20.0]], (3, 1))}
+    >>> recorded = trial_visits(spec, daily, {"phq9": daily["phq9"][0]}, {}, np.arange(3),
+    ...                         ["phq9"])
+    >>> recorded.enrolled.tolist(), recorded.values[("phq9", 2)].dtype.kind
+    ([False, True, True], 'f')
+    """
     expected: VisitValues = {
         (m, day): np.asarray(daily[m][day], dtype=np.float64)
         for m in measures

@@ -181,6 +181,22 @@ def primary_analysis_table(
 
     One row per continuous endpoint of one measure and non-control arm; ``patients`` are
     the enrolled patients.
+
+    Example
+    -------
+    >>> import numpy as np, pandas as pd
+    >>> from hpatwin.trials.endpoints import configure_endpoint
+    >>> from hpatwin.trials.spec import EndpointSpec
+    >>> endpoint = configure_endpoint(EndpointSpec(name="phq9_change"), (0, 28))
+    >>> base = np.array([12.0, 14, 16, 18, 12, 14, 16, 18])
+    >>> follow = base - np.array([1, 2, 1, 2, 5, 6, 5, np.nan])
+    >>> patients = pd.DataFrame({"arm": ["c"] * 4 + ["t"] * 4, "phq9@day0": base,
+    ...     "phq9@day28": follow, "endpoint:phq9_change": follow - base,
+    ...     "completed": np.isfinite(follow)})
+    >>> row = primary_analysis_table(patients, [endpoint], ["c", "t"], "c", visits_days=(0, 28),
+    ...                              n_bootstrap=50).iloc[0]
+    >>> int(row["ancova_n"]), int(row["locf_n"]), row["missing_data"][:21]
+    (7, 8, 'available-case ANCOVA')
     """
     rows = []
     for endpoint in endpoints:

@@ -376,6 +376,8 @@ def render_report(
     ]
     for arm in prepared.arms.values():
         text = describe_arm(arm)
+        if arm.description and text == "no study treatment":
+            text = ""  # the description already says so
         parts.append(f"<li><b>{esc(arm.name)}</b>: {esc(arm.description or '')} {esc(text)}</li>")
     parts.append("</ul></section>")
 
