@@ -141,11 +141,16 @@ def test_cortisol_reads_the_profile_at_the_jittered_time() -> None:
     assert float(ratio.std()) == pytest.approx(0.038, rel=0.1)
 
 
-def test_rmssd_day_to_day_variability() -> None:
-    ds = observe_visits({"rmssd": np.full((1, 20_000), 30.0)}, np.arange(20_000), [0.0], seed=1)
-    logs = np.log(ds["rmssd"].values[0])
-    assert float(logs.std()) == pytest.approx(0.25, rel=0.05)
-    assert float(ds["rmssd"].values.mean()) == pytest.approx(30.0, rel=0.01)
+def test_rmssd_day_to_day_variability_reproduces_the_sourced_retest_icc() -> None:
+    """Two days of 20,000 stable people with ln RMSSD spread by the between-person SD."""
+    n = 20_000
+    between = NOISE.value("rmssd_between_person_sd_log")
+    people = 35.0 * np.exp(between * DrawKey(0, 0, "people").normals(np.arange(n)))
+    ds = observe_visits({"rmssd": np.stack([people, people])}, np.arange(n), [0.0, 7.0], seed=1)
+    logs = np.log(ds["rmssd"].values)
+    icc = float(np.corrcoef(logs[0], logs[1])[0, 1])
+    assert icc == pytest.approx(NOISE.value("rmssd_retest_icc"), abs=0.05)
+    assert float(ds["rmssd"].values.mean() / people.mean()) == pytest.approx(1.0, abs=0.01)
 
 
 def test_every_parameter_is_registered_with_source_and_rationale() -> None:

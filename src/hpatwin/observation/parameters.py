@@ -29,6 +29,9 @@ LOWE_2004 = "Löwe et al. 2004 Med Care 42:1194 (5-point change needed for an in
 SUN_2020 = "Sun et al. 2020 BMC Psychiatry 20:474 (PHQ-9 2-week retest r = 0.737, MDD)"
 FERRAZ_1990 = "Ferraz et al. 1990 J Rheumatol 17:1022 (NRS retest r = 0.95-0.96)"
 ELECSYS_2003 = "Clin Biochem 2003;36:211 (salivary cortisol, Roche Elecsys: CVa 3.8 %, morning)"
+UHLIG_2020 = (
+    "Uhlig, Meylan & Rudolph 2020 Biol Psychol 154:107905 (HRV retest ICC 0.49-0.64 supine)"
+)
 LNSC_2011 = "Clin Biochem 2011;44:665 (late-night salivary cortisol, Salimetrics HS: CVa 15.4 %)"
 
 
@@ -213,15 +216,34 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     # ---------------------------------------------------------------- HRV
     _p(
-        "rmssd_day_to_day_sd_log",
-        0.25,
+        "rmssd_retest_icc",
+        0.64,
+        "1",
+        "short-term (supine) HRV retest ICC in healthy adults (upper end of 0.49-0.64)",
+        UHLIG_2020,
+        _M,
+        upper=1.0,
+    ),
+    _p(
+        "rmssd_between_person_sd_log",
+        0.5,
         "ln(ms)",
-        "SD of ln RMSSD between days for a stable person (short-term recordings)",
+        "between-person SD of ln RMSSD (short-term recordings), for the retest check",
         "assumption",
         _A,
-        rationale="short (5-min) resting recordings reproduce only moderately between days "
-        "(reliability about 0.7 in healthy adults); with a between-person SD of ln RMSSD "
-        "of about 0.45 this leaves a within-person SD of about 0.25-0.3",
+        rationale="typical spread of resting ln RMSSD between healthy adults; only used to "
+        "turn the sourced ICC into a within-person SD",
+        upper=3.0,
+    ),
+    _p(
+        "rmssd_day_to_day_sd_log",
+        0.37,
+        "ln(ms)",
+        "SD of ln RMSSD between days for a stable person (short-term recordings)",
+        UHLIG_2020,
+        _A,
+        rationale="within-person SD that gives ICC = 0.64 with a between-person SD of 0.5: "
+        "0.5·√((1 − 0.64)/0.64) = 0.375 (tests/observation/test_observation.py)",
         upper=2.0,
     ),
 )
