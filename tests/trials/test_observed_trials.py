@@ -191,3 +191,12 @@ def test_options_the_model_cannot_support_are_refused_before_running() -> None:
     assert "screening.phq9_min: needs readout 'phq9_expected'" in text
     assert "dropout.mechanism: needs readout 'phq9_expected'" in text
     assert "natural_course: model hpa_core has no symptom_exacerbation state" in text
+
+
+def test_observation_parameters_can_be_overridden_within_their_ranges() -> None:
+    spec = make_spec(SYNTHETIC_SPEC, observation={"parameters": {"phq9_item_noise_sd": 0.5}})
+    assert spec.observation.settings().value("phq9_item_noise_sd") == 0.5
+    with pytest.raises(TrialSpecError, match="unknown observation parameter 'phq9_noise'"):
+        make_spec(SYNTHETIC_SPEC, observation={"parameters": {"phq9_noise": 0.5}})
+    with pytest.raises(TrialSpecError, match=r"phq9_item9_offset: 2 is outside the allowed range"):
+        make_spec(SYNTHETIC_SPEC, observation={"parameters": {"phq9_item9_offset": 2}})

@@ -276,7 +276,9 @@ class ObservationSettings:
     """
 
     noise: bool = True
-    values: Mapping[str, float] = field(default_factory=dict)
+    values: Mapping[str, float] = field(
+        default_factory=lambda: {p.name: p.value for p in PARAMETERS}
+    )
 
     @classmethod
     def default(cls, noise: bool = True) -> ObservationSettings:

@@ -31,7 +31,10 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from hpatwin.observation import PARAMETERS as OBSERVATION_PARAMETERS
+from hpatwin.observation import ObservationSettings
 
 _RANGES: dict[str, tuple[float, float, str]] = {
     "phq9_min": (0, 27, "observed PHQ-9 total"),
@@ -67,7 +70,9 @@ class _Strict(BaseModel):
 class ObservationSpec(_Strict):
     """Whether endpoints read observed (noisy) or expected (noiseless) values.
 
-    ``seed`` keys the observation draws (default: the trial's top-level ``seed``).
+    ``seed`` keys the observation draws (default: the trial's top-level ``seed``);
+    ``parameters`` overrides registered observation parameters (sensitivity analyses),
+    each checked against its allowed range (``hpatwin params --model observation``).
 
     Example
     -------
@@ -77,6 +82,29 @@ class ObservationSpec(_Strict):
 
     noise: bool = True
     seed: int | None = None
+    parameters: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("parameters")
+    @classmethod
+    def _known_parameters(cls, values: dict[str, float]) -> dict[str, float]:
+        known = {p.name: p for p in OBSERVATION_PARAMETERS}
+        for name, value in values.items():
+            if name not in known:
+                raise ValueError(
+                    f"unknown observation parameter {name!r}; known: {', '.join(sorted(known))}"
+                )
+            known[name].check(value)  # raises naming the parameter and its allowed range
+        return values
+
+    def settings(self) -> ObservationSettings:
+        """The observation settings this spec asks for (registered defaults + overrides).
+
+        Example
+        -------
+        >>> ObservationSpec(parameters={"nrs_noise_sd": 0.8}).settings().value("nrs_noise_sd")
+        0.8
+        """
+        return ObservationSettings.default(self.noise).with_values(**self.parameters)
 
 
 class ScreeningSpec(_Strict):

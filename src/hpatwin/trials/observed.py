@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from hpatwin.model.definition import OdeModel
 from hpatwin.model.natural_course import has_natural_course
-from hpatwin.observation import ObservationSettings, observe_cortisol_sample, observe_visits
+from hpatwin.observation import observe_cortisol_sample, observe_visits
 from hpatwin.trials.conduct import attendance, enrolled_by_screening, visit_numbers
 from hpatwin.trials.endpoints import MEASURES, Role
 from hpatwin.trials.spec import TrialSpec
@@ -95,7 +95,7 @@ def observe_cortisol_block(
         return out
     profiles = readouts["salivary_cortisol"]
     grid = np.arange(profiles.shape[0], dtype=np.float64) * spec.simulation.output_every_min
-    settings = ObservationSettings.default(noise=True)
+    settings = spec.observation.settings()
     for number, day in zip(visit_numbers(spec.visits_days), spec.visits_days, strict=True):
         for measure in wanted:
             evening = measure == "cortisol_evening"
@@ -152,7 +152,7 @@ def _observed_scores(
         [days[0] - gap, *map(float, days)],
         seed=spec.derived_seed("observation"),
         visit_numbers=numbers,
-        noise=spec.observation.noise,
+        settings=spec.observation.settings(),
     )
     values: VisitValues = {}
     screening: dict[str, Array] = {}
