@@ -15,7 +15,7 @@ import pytest
 from distributed import LocalCluster
 
 from hpatwin.trials import run_trial
-from hpatwin.trials.runner import TrialResult, prepare_trial
+from hpatwin.trials.runner import TrialResult, daily_summary, prepare_trial
 from hpatwin.trials.spec import TrialSpecError, parse_spec
 from tests.trials.conftest import SYNTHETIC_SPEC, make_spec
 
@@ -80,6 +80,8 @@ def test_screening_enrols_on_observed_scores_and_analysis_uses_the_enrolled(
     observed = np.isfinite(patients.loc[enrolled, "endpoint:phq9_change"]).sum()
     assert analysed == observed
     assert effects.loc["phq9_change", "missing_data"].startswith("available-case ANCOVA")
+    summary = daily_summary(result.out_dir / "daily.parquet", ["usual_care", "therapy"], ["phq9"])
+    assert int(summary["phq9_n"].sum(dim="arm")[0]) == int(enrolled.sum())  # trajectories too
 
 
 DROPOUT_TRIAL: dict[str, Any] = {

@@ -544,7 +544,8 @@ def _merge(out_dir: Path, n_patients: int) -> list[dict[str, float]]:
                 chunk = chunk.replace_schema_metadata(None)
                 daily_names = [n for n in chunk.column_names if n.startswith(DAILY_PREFIX)]
                 scalar = chunk.drop_columns(daily_names)
-                daily = chunk.select(["patient_id", "arm", *daily_names])
+                keys = [c for c in ("patient_id", "arm", "enrolled") if c in chunk.column_names]
+                daily = chunk.select([*keys, *daily_names])
                 if patients_writer is None or daily_writer is None:
                     patients_writer = pq.ParquetWriter(patients_tmp, scalar.schema)
                     daily_writer = pq.ParquetWriter(daily_tmp, daily.schema)
@@ -792,7 +793,8 @@ def daily_summary(daily_path: Path, arms: Sequence[str], measures: Sequence[str]
     """Per-arm daily mean and SD of each measure, streamed from ``daily.parquet``.
 
     Returns a Dataset with variables ``<measure>_mean``/``_sd``/``_n`` over
-    ``(arm, day)``; memory does not grow with the number of patients.
+    ``(arm, day)``; memory does not grow with the number of patients. Screen failures
+    (``enrolled`` false) are left out.
 
     Example
     -------
@@ -809,9 +811,13 @@ def daily_summary(daily_path: Path, arms: Sequence[str], measures: Sequence[str]
     squares: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
     counts: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
     index = {arm: k for k, arm in enumerate(arms)}
-    columns = ["arm", *(DAILY_PREFIX + m for m in measures)]
+    screened = "enrolled" in parquet.schema_arrow.names  # screen failures are left out
+    columns = ["arm", *(["enrolled"] if screened else []), *(DAILY_PREFIX + m for m in measures)]
     for batch in parquet.iter_batches(batch_size=4096, columns=columns):
         arm_codes = np.array([index.get(a, -1) for a in batch.column("arm").to_pylist()])
+        if screened:
+            enrolled = np.asarray(batch.column("enrolled").to_pylist(), dtype=bool)
+            arm_codes = np.where(enrolled, arm_codes, -1)
         for measure in measures:
             column = batch.column(DAILY_PREFIX + measure)
             assert isinstance(column, pa.FixedSizeListArray)
