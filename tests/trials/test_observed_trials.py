@@ -18,6 +18,7 @@ from hpatwin.trials import run_trial
 from hpatwin.trials.runner import TrialResult, daily_summary, prepare_trial
 from hpatwin.trials.spec import TrialSpecError, parse_spec
 from tests.trials.conftest import SYNTHETIC_SPEC, make_spec
+from tests.trials.synthetic_course_model import REFERENCE as COURSE_MODEL
 
 CONDUCT: dict[str, Any] = {
     "screening": {"phq9_min": 10, "nrs_min": 4},
@@ -202,3 +203,35 @@ def test_observation_parameters_can_be_overridden_within_their_ranges() -> None:
         make_spec(SYNTHETIC_SPEC, observation={"parameters": {"phq9_noise": 0.5}})
     with pytest.raises(TrialSpecError, match=r"phq9_item9_offset: 2 is outside the allowed range"):
         make_spec(SYNTHETIC_SPEC, observation={"parameters": {"phq9_item9_offset": 2}})
+
+
+def _course_trial(tmp_path: Path, name: str, natural_course: bool | str) -> pd.DataFrame:
+    spec = parse_spec(
+        {
+            "name": name,
+            "model": COURSE_MODEL,
+            "seed": 2,
+            "population": {"size": 40, "phenotypes": {"synthetic_course": 1.0}},
+            "arms": ["usual_care"],
+            "duration_days": 29,
+            "visits_days": [0, 14, 28],
+            "endpoints": ["phq9_change"],
+            "natural_course": natural_course,
+            "observation": {"noise": False},
+            "simulation": {"time_step_min": 30, "pulses": False},
+            "output": {"traces_per_arm": 0, "report": False},
+        }
+    )
+    return _patients(run_trial(spec, tmp_path / name, progress=False))
+
+
+def test_natural_course_is_on_for_models_with_an_exacerbation_and_resolves(
+    tmp_path: Path,
+) -> None:
+    on = _course_trial(tmp_path, "auto", "auto")
+    off = _course_trial(tmp_path, "off", False)
+    # day 0 is the mean of the first day: 14 + 4 · (mean of exp(−t/7 d) over a day) ≈ 17.7
+    assert on["phq9@day0"].mean() == pytest.approx(14 + 4 * 7 * (1 - np.exp(-1 / 7)), abs=0.05)
+    assert (on["endpoint:phq9_change"] < -3).all()  # resolves by itself in usual care
+    np.testing.assert_allclose(off["phq9@day0"], 14.0)
+    np.testing.assert_allclose(off["endpoint:phq9_change"], 0.0, atol=1e-9)

@@ -171,8 +171,9 @@ def test_synthetic_trial_endpoints_report_and_resume(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError, match="finished run"):
         run_trial(spec, out, progress=False)
     with pytest.raises(FileExistsError, match="different trial"):
-        run_trial(make_spec(SYNTHETIC_SPEC, seed=6, observation={"noise": False}), out,
-                  progress=False)
+        run_trial(
+            make_spec(SYNTHETIC_SPEC, seed=6, observation={"noise": False}), out, progress=False
+        )
 
     # simulate a crash: drop the merged results and some chunks; a rerun (other chunk size) resumes
     chunks = sorted((out / "chunks").glob("chunk_*.parquet"))
