@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -185,3 +188,19 @@ def test_ten_thousand_patients_twelve_visits_well_under_a_second() -> None:
         )
         timings.append(time.perf_counter() - started)
     assert min(timings) < 1.0
+
+
+def test_the_observation_layer_loads_no_simulation_stack() -> None:
+    """The patient twin and clinic reports can observe without JAX or SymPy."""
+    probe = (
+        "import sys\nimport hpatwin.observation\n"
+        "print(','.join(sorted({'jax', 'sympy', 'matplotlib'} & set(sys.modules))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ},
+    )
+    assert result.stdout.strip() == ""
