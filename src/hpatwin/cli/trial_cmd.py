@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
 
-from hpatwin.trials.runner import run_trial
 from hpatwin.trials.spec import TrialSpecError, load_trial_spec
+from hpatwin.trials.study import run_trial
 
 
 @click.command("trial")
@@ -79,5 +80,13 @@ def command(
                 f"{row.endpoint}: {row.arm} vs {row.control} {row.estimate_name} "
                 f"{row.estimate:.3g} [{row.ci_low:.3g}, {row.ci_high:.3g}]"
             )
+            ancova = getattr(row, "ancova_estimate", math.nan)
+            if isinstance(ancova, float) and math.isfinite(ancova):
+                click.echo(
+                    f"  primary (ANCOVA adjusted for baseline, available case): {ancova:.3g} "
+                    f"[{row.ancova_ci_low:.3g}, {row.ancova_ci_high:.3g}], n = "
+                    f"{row.ancova_n:.0f}; Hedges g (pooled baseline SD) "
+                    f"{row.hedges_g_baseline_sd:.2f}"
+                )
     if (result.out_dir / "report.html").exists():
         click.echo(f"report: {result.out_dir / 'report.html'}")
