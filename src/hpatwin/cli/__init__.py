@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pathways": ("hpatwin.cli.pathways_cmd", "List the pathways --ablate can switch off."),
     "score": ("hpatwin.cli.score_cmd", "Score instruments, cortisol, HRV; FHIR and CSV."),
     "plan": ("hpatwin.cli.plan_cmd", "Plan a protocol with the safety screen."),
+    "records": ("hpatwin.cli.records_cmd", "Patient records: SQLite/PostgreSQL store, FHIR and CSV."),
     "trial": ("hpatwin.cli.trial_cmd", "Run an in-silico trial with a report."),
     "power": ("hpatwin.cli.power_cmd", "Power by simulation for a trial spec."),
 }
