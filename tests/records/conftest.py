@@ -8,7 +8,6 @@ are skipped locally, but fail under ``CI=true`` (``scripts/test.sh`` installs th
 
 from __future__ import annotations
 
-import glob
 import itertools
 import os
 import pwd
@@ -42,7 +41,10 @@ T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def _pg_bindir() -> Path | None:
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
+    candidates = sorted(
+        (str(p) for p in Path("/usr/lib/postgresql").glob("*/bin")),
+        key=lambda p: int(p.split("/")[-2]) if p.split("/")[-2].isdigit() else 0,
+    )
     for directory in [*reversed(candidates), *(os.environ.get("PATH", "").split(os.pathsep))]:
         if (Path(directory) / "initdb").exists() and (Path(directory) / "pg_ctl").exists():
             return Path(directory)
@@ -78,9 +80,15 @@ class PostgresCluster:
 
     def start(self) -> None:
         data = self.root / "data"
-        self._run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c max_connections=100"
-        self._run("pg_ctl", "-D", str(data), "-l", str(self.root / "log"), "-o", options, "-w", "start")
+        self._run(
+            "initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"
+        )
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c max_connections=100"
+        )
+        self._run(
+            "pg_ctl", "-D", str(data), "-l", str(self.root / "log"), "-o", options, "-w", "start"
+        )
 
     def stop(self) -> None:
         try:
@@ -93,8 +101,9 @@ class PostgresCluster:
 
     def new_database(self) -> str:
         name = f"t{os.getpid()}_{next(self._counter)}"
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
@@ -165,7 +174,8 @@ def fill_patient(store: RecordStore, pseudonym: str = "p1", actor: str = "dr_a")
     with store.writing(actor) as w:
         w.add_medication(pseudonym, MedicationEntry("Cymbalta", 60, "mg", "qd", date(2024, 1, 2)))
         w.add_medication(
-            pseudonym, MedicationEntry("ibuprofen", 400, "mg", "tid", date(2024, 1, 2), date(2024, 2, 1))
+            pseudonym,
+            MedicationEntry("ibuprofen", 400, "mg", "tid", date(2024, 1, 2), date(2024, 2, 1)),
         )
         w.add_episode(pseudonym, EpisodeEntry("EA course", date(2024, 3, 1)))
         for week in range(7):
@@ -187,13 +197,21 @@ def fill_patient(store: RecordStore, pseudonym: str = "p1", actor: str = "dr_a")
                 pseudonym,
                 AssessmentEntry("phq9", start - timedelta(minutes=10), (2,) * 8 + (week % 2,), 1),
             )
-            w.add_assessment(pseudonym, AssessmentEntry("nrs", start - timedelta(minutes=9), (7 - week // 2,)))
+            w.add_assessment(
+                pseudonym, AssessmentEntry("nrs", start - timedelta(minutes=9), (7 - week // 2,))
+            )
         w.add_session(pseudonym, SessionEntry(T0 + timedelta(days=60), 50, "cbt"))
         w.add_vitals(pseudonym, VitalsEntry(T0, "before", 5, 72, 124, 80))
         w.add_vitals(pseudonym, VitalsEntry(T0, "after", 10, 66, None, None))
-        w.add_cortisol(pseudonym, CortisolEntry(T0 - timedelta(hours=1), 14.2, "nmol/L", "LC-MS/MS", "waking"))
-        w.add_cortisol(pseudonym, CortisolEntry(T0 + timedelta(hours=14), 120, "ng/dL", "ECLIA", ""))
-        w.add_hrv(pseudonym, HrvEntry(T0 + timedelta(hours=1), tuple(800.0 + (i % 7) for i in range(400))))
+        w.add_cortisol(
+            pseudonym, CortisolEntry(T0 - timedelta(hours=1), 14.2, "nmol/L", "LC-MS/MS", "waking")
+        )
+        w.add_cortisol(
+            pseudonym, CortisolEntry(T0 + timedelta(hours=14), 120, "ng/dL", "ECLIA", "")
+        )
+        w.add_hrv(
+            pseudonym, HrvEntry(T0 + timedelta(hours=1), tuple(800.0 + (i % 7) for i in range(400)))
+        )
         w.add_hrv(pseudonym, HrvEntry(T0 + timedelta(hours=2), None, 31.5, 44.0, 71.0))
         w.add_note(pseudonym, NoteEntry(T0 + timedelta(hours=3), "tolerated well"))
 

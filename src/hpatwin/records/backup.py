@@ -56,7 +56,7 @@ def _sqlite_backup(database: Path, destination: Path) -> None:
         finally:
             target.close()
             source.close()
-        os.replace(partial, destination)
+        partial.replace(destination)
     finally:
         partial.unlink(missing_ok=True)
 
@@ -81,7 +81,7 @@ def _pg_dump(url: str, destination: Path) -> None:
         )
         if result.returncode != 0:
             raise ResourceError(f"backup: pg_dump failed with exit status {result.returncode}")
-        os.replace(partial, destination)
+        partial.replace(destination)
     finally:
         partial.unlink(missing_ok=True)
 

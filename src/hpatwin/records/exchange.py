@@ -36,7 +36,7 @@ import json
 import os
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -462,7 +462,7 @@ def _patient_from(resource: Mapping[str, Any]) -> PatientEntry:
     birth = resource.get("birthDate")
     crcl = _one(ext, "creatinine-clearance")
     return PatientEntry(
-        pseudonym=ids[0],
+        pseudonym=ids[0] if isinstance(ids[0], str) else "",
         birth_year=None if birth is None else _birth_year(birth),
         sex=resource.get("gender", "unknown"),
         pregnant=_one(ext, "pregnancy", False),
@@ -691,7 +691,7 @@ def _collect_observation(
     # other Observations (instrument scores) are derived from their QuestionnaireResponse
 
 
-_WRITERS = {
+_WRITERS: dict[str, tuple[str, Callable[..., tuple[Any, bool]]]] = {
     "medication": ("medications", RecordWriter.add_medication),
     "session": ("sessions", RecordWriter.add_session),
     "assessment": ("assessments", RecordWriter.add_assessment),
@@ -719,7 +719,7 @@ def import_fhir(
                 source=source,
                 field=f"entry[{values['index']}].partOf",
             )
-        entry = VitalsEntry(
+        vitals_entry = VitalsEntry(
             started,
             phase,
             minutes,
@@ -727,11 +727,11 @@ def import_fhir(
             values.get("systolic_mmhg"),
             values.get("diastolic_mmhg"),
         )
-        rows.append((values["index"], subject, "vitals", entry))
+        rows.append((values["index"], subject, "vitals", vitals_entry))
     report = ImportReport()
     with _located_errors(source) as where, store.writing(actor) as writer:
-        for entry in parsed.patients.values():
-            _, created = writer.add_patient(entry, if_exists="same")
+        for patient_entry in parsed.patients.values():
+            _, created = writer.add_patient(patient_entry, if_exists="same")
             report.count("patients", created)
         order = {
             "medication": 0,
@@ -741,23 +741,23 @@ def import_fhir(
             "hrv": 4,
             "vitals": 5,
         }
-        for index, subject, kind, entry in sorted(rows, key=lambda r: (order[r[2]], r[0])):
+        for index, subject, kind, row_entry in sorted(rows, key=lambda r: (order[r[2]], r[0])):
             where[0] = f"entry[{index}]"
             if subject not in pseudonyms:
                 raise InputError("subject is not a Patient in this bundle", field="subject")
             table, write = _WRITERS[kind]
-            _, created = write(writer, pseudonyms[subject], entry, if_exists="same")
+            _, created = write(writer, pseudonyms[subject], row_entry, if_exists="same")
             report.count(table, created)
     return report
 
 
 @contextmanager
-def _located_errors(source: str) -> Iterator[list[str]]:
+def _located_errors(source: str, joiner: str = ".") -> Iterator[list[str]]:
     where = [""]
     try:
         yield where
     except InputError as exc:
-        field_name = ".".join(p for p in (where[0], exc.field) if p) or None
+        field_name = joiner.join(p for p in (where[0], exc.field) if p) or None
         raise InputError(
             exc.problem, source=source, field=field_name, allowed=exc.allowed
         ) from None
@@ -777,7 +777,7 @@ def import_csv(store: RecordStore, path: str | os.PathLike[str], *, actor: str) 
     except CsvError as exc:
         raise InputError(str(exc)) from None
     report = ImportReport()
-    with _located_errors(name) as where, store.writing(actor) as writer:
+    with _located_errors(name, " column ") as where, store.writing(actor) as writer:
         known = set(writer.session.scalars(select(models.Patient.pseudonym)))
         for line, record in zip(lines, records, strict=True):
             where[0] = f"line {line}"
