@@ -8,18 +8,11 @@ are skipped locally, but fail under ``CI=true`` (``scripts/test.sh`` installs th
 
 from __future__ import annotations
 
-import itertools
 import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from hpatwin.records.entries import (
@@ -35,89 +28,22 @@ from hpatwin.records.entries import (
     VitalsEntry,
 )
 from hpatwin.records.store import RecordStore
+from hpatwin.records.testing import ThrowawayPostgres, find_postgres_bindir
 
 BACKENDS = ("sqlite", "postgresql")
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
 
-def _pg_bindir() -> Path | None:
-    candidates = sorted(
-        (str(p) for p in Path("/usr/lib/postgresql").glob("*/bin")),
-        key=lambda p: int(p.split("/")[-2]) if p.split("/")[-2].isdigit() else 0,
-    )
-    for directory in [*reversed(candidates), *(os.environ.get("PATH", "").split(os.pathsep))]:
-        if (Path(directory) / "initdb").exists() and (Path(directory) / "pg_ctl").exists():
-            return Path(directory)
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class PostgresCluster:
-    """A throwaway cluster: ``url(dbname)`` and ``new_database()``."""
-
-    def __init__(self, bindir: Path) -> None:
-        self.bindir = bindir
-        self.root = Path(tempfile.mkdtemp(prefix="hpatwin-pg-"))
-        self.port = _free_port()
-        self.as_root = os.geteuid() == 0
-        self._counter = itertools.count()
-        if self.as_root:
-            owner = pwd.getpwnam("postgres")
-            os.chown(self.root, owner.pw_uid, owner.pw_gid)
-        self.root.chmod(0o755)
-
-    def _run(self, *args: str) -> None:
-        command = [str(self.bindir / args[0]), *args[1:]]
-        if self.as_root:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=120)
-
-    def start(self) -> None:
-        data = self.root / "data"
-        self._run(
-            "initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"
-        )
-        options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c max_connections=100"
-        )
-        self._run(
-            "pg_ctl", "-D", str(data), "-l", str(self.root / "log"), "-o", options, "-w", "start"
-        )
-
-    def stop(self) -> None:
-        try:
-            self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")
-        finally:
-            shutil.rmtree(self.root, ignore_errors=True)
-
-    def url(self, database: str = "postgres") -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
-
-    def new_database(self) -> str:
-        name = f"t{os.getpid()}_{next(self._counter)}"
-        with psycopg.connect(
-            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
-        ) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        return self.url(name)
-
-
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresCluster]:
+def postgres() -> Iterator[ThrowawayPostgres]:
     """A PostgreSQL cluster for the session (skip locally, fail under CI, without binaries)."""
-    bindir = _pg_bindir()
+    bindir = find_postgres_bindir()
     if bindir is None:
         reason = "PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql"
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI must test PostgreSQL: {reason}")
         pytest.skip(reason)
-    cluster = PostgresCluster(bindir)
+    cluster = ThrowawayPostgres(bindir)
     cluster.start()
     try:
         yield cluster
@@ -130,7 +56,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty database URL on each backend."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'records.db'}"
-    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    cluster: ThrowawayPostgres = request.getfixturevalue("postgres")
     return cluster.new_database()
 
 

@@ -88,7 +88,7 @@ def writer_process(
         patient = SHARED_PATIENTS[step % 2]
         try:
             if step % 2 == 0:
-                items = tuple((step + k) % 4 for k in range(8)) + (0,)
+                items = (*((step + k) % 4 for k in range(8)), 0)
                 store.add_assessment(
                     patient, AssessmentEntry("phq9", when, items), actor=f"w{writer}"
                 )
