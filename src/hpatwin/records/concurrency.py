@@ -9,11 +9,12 @@ acknowledged write is present.
 
 Example
 -------
->>> import tempfile, pathlib
->>> url = f"sqlite:///{pathlib.Path(tempfile.mkdtemp()) / 'r.db'}"
->>> result = run_writers(url, processes=2, seconds=0.5)
->>> result.missing, result.acknowledged > 0
-(0, True)
+>>> r = WriterResult("sqlite", 8, 60.0, 1500, 1500, 0, 0)
+>>> r.acknowledged, r.writes_per_s
+(3000, 50.0)
+
+``run_writers("sqlite:///tmp/r.db", processes=8, seconds=5)`` starts real processes (see
+``tests/records/test_concurrency.py``).
 """
 
 from __future__ import annotations
