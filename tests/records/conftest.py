@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -34,15 +35,20 @@ BACKENDS = ("sqlite", "postgresql")
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
 
+def postgres_missing() -> NoReturn:
+    """Skip the PostgreSQL tests locally; fail them under ``CI=true``."""
+    reason = "PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must test PostgreSQL: {reason}")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[ThrowawayPostgres]:
     """A PostgreSQL cluster for the session (skip locally, fail under CI, without binaries)."""
     bindir = find_postgres_bindir()
     if bindir is None:
-        reason = "PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must test PostgreSQL: {reason}")
-        pytest.skip(reason)
+        postgres_missing()
     cluster = ThrowawayPostgres(bindir)
     cluster.start()
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -12,6 +13,8 @@ from hpatwin.records.entries import AssessmentEntry, PatientEntry
 from hpatwin.records.migrations import HEAD, current_revision, downgrade, revisions, upgrade
 from hpatwin.records.models import Base
 from hpatwin.records.store import RecordStore
+
+from .conftest import postgres_missing
 
 
 def test_upgrade_from_empty_reaches_head_and_matches_the_models(store_url: str) -> None:
@@ -63,3 +66,14 @@ def test_downgrade_to_previous_and_to_base(store_url: str) -> None:
         tables = set(inspect(connection).get_table_names()) - {"alembic_version"}
         assert tables == set()
     store.close()
+
+
+def test_missing_postgresql_skips_locally_but_fails_under_ci(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        postgres_missing()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must test PostgreSQL"):
+        postgres_missing()
