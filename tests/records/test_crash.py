@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from hpatwin.records.backup import backup
 from hpatwin.records.entries import PatientEntry
 from hpatwin.records.store import RecordStore
 
@@ -137,3 +139,15 @@ def test_kill_9_during_backup_never_leaves_a_partial_backup(tmp_path: Path) -> N
     assert sqlite3.connect(destination).execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert RecordStore(destination).counts() == before
     store.close()
+
+
+def test_postgresql_backup_uses_pg_dump(store: RecordStore, tmp_path: Path) -> None:
+    if store.backend != "postgresql":
+        pytest.skip("pg_dump applies to PostgreSQL")
+    if shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump not installed")
+    store.add_patient(PatientEntry("p1"), actor="a")
+    destination = tmp_path / "dump.pgc"
+    assert backup(store, destination) == "pg_dump (custom format)"
+    assert destination.read_bytes()[:5] == b"PGDMP"
+    assert not list(tmp_path.glob(".dump.pgc.*.partial"))

@@ -330,3 +330,13 @@ def test_uninitialised_store_is_refused(tmp_path: Any) -> None:
     store = RecordStore(tmp_path / "empty.db")
     with pytest.raises(InputError, match="records init"):
         store.patients()
+
+
+def test_plans_from_the_future_are_refused(sqlite_store: RecordStore) -> None:
+    sqlite_store.add_patient(PatientEntry("p1"), actor="a")
+    plan = build_plan(
+        {"age_years": 30, "sex": "male", "phq9_total": 7, "phq9_item9": 0, "pain_nrs": 0}
+    )
+    with pytest.raises(InputError, match=r"plan\.planned_at"):
+        sqlite_store.add_plan("p1", plan, actor="a", planned_at=FUTURE)
+    assert sqlite_store.load("p1").plans == ()

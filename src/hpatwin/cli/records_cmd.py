@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from hpatwin.clinic.instruments import get_spec
 from hpatwin.errors import HpatwinError
@@ -77,6 +78,10 @@ def _one_line_errors(function: Callable[_P, _T]) -> Callable[_P, _T]:
         except PermissionError as exc:
             raise click.ClickException(
                 f"{Path(str(exc.filename)).name}: permission denied"
+            ) from None
+        except SQLAlchemyError as exc:  # details may quote stored values: name the kind only
+            raise click.ClickException(
+                f"database error ({type(exc).__name__}); check --db or HPATWIN_DATABASE_URL"
             ) from None
 
     return wrapper

@@ -33,7 +33,9 @@ from hpatwin.records.store import RecordStore
 __all__ = ["PAGES_PER_STEP", "backup"]
 
 PAGES_PER_STEP = 256
-"""SQLite pages copied per step; between steps writers may proceed (online backup)."""
+"""SQLite pages copied per step (1 MiB at the default 4 KiB page size); between steps other
+connections may write, and SQLite restarts the copy if they do. Assumption: small enough not to
+hold up writers noticeably, large enough that a clinic-sized file copies in a few steps."""
 
 
 def _temporary_next_to(destination: Path) -> Path:
@@ -66,18 +68,18 @@ def _pg_dump(url: str, destination: Path) -> None:
     if pg_dump is None:
         raise ResourceError("backup: pg_dump not found; install the PostgreSQL client tools")
     parsed = make_url(url).set(drivername="postgresql")
+    env = dict(os.environ)
+    if parsed.password is not None:  # via the environment, never on the command line (ps)
+        env["PGPASSWORD"] = str(parsed.password)
+    target = parsed.set(password=None).render_as_string(hide_password=False)
     partial = _temporary_next_to(destination)
     try:
         result = subprocess.run(
-            [
-                pg_dump,
-                "--format=custom",
-                f"--file={partial}",
-                parsed.render_as_string(hide_password=False),
-            ],
+            [pg_dump, "--format=custom", f"--file={partial}", target],
             capture_output=True,
             timeout=3600,
             check=False,
+            env=env,
         )
         if result.returncode != 0:
             raise ResourceError(f"backup: pg_dump failed with exit status {result.returncode}")

@@ -43,6 +43,7 @@ from hpatwin.records.validation import (
     DOSE_UNITS,
     DURATION_MIN,
     HEPATIC_FUNCTION,
+    HRV_MS,
     INTENSITY_MA,
     MEDICATION_FREQUENCIES,
     MODALITIES,
@@ -695,7 +696,7 @@ def normalise_hrv(entry: HrvEntry) -> HrvEntry:
     if entry.rmssd_ms is None:
         raise InputError("an RR series or rmssd_ms is required", field="hrv.rmssd_ms")
     rmssd = check_range(entry.rmssd_ms, "hrv.rmssd_ms", RMSSD_MS)
-    sdnn = None if entry.sdnn_ms is None else check_range(entry.sdnn_ms, "hrv.sdnn_ms", RMSSD_MS)
+    sdnn = None if entry.sdnn_ms is None else check_range(entry.sdnn_ms, "hrv.sdnn_ms", HRV_MS)
     mean_hr = None
     if entry.mean_hr_bpm is not None:
         try:

@@ -67,7 +67,14 @@ from hpatwin.records.entries import (
     score_assessment,
 )
 from hpatwin.records.migrations import HEAD, current_revision, upgrade
-from hpatwin.records.validation import DURATION_MIN, ROLES, check_choice, check_text, utc
+from hpatwin.records.validation import (
+    DURATION_MIN,
+    ROLES,
+    check_choice,
+    check_text,
+    not_in_future,
+    utc,
+)
 
 __all__ = ["IfExists", "RecordStore", "RecordWriter", "load_patient_record", "plan_entry"]
 
@@ -417,7 +424,12 @@ class RecordWriter:
         self, pseudonym: str, entry: PlanEntry, *, if_exists: IfExists = "error"
     ) -> tuple[Stored[PlanEntry], bool]:
         """Store a plan (JSON) with its alert codes and knowledge-base version."""
+        if not isinstance(entry.planned_at, datetime):
+            raise InputError("not a date and time", field="plan.planned_at", allowed="ISO 8601")
         planned_at = utc(entry.planned_at)
+        not_in_future(planned_at, "plan.planned_at")
+        if not isinstance(entry.plan, Mapping) or not entry.plan:
+            raise InputError("is empty", field="plan.plan", allowed="the planner's JSON output")
         plan_json = json.loads(json.dumps(dict(entry.plan)))
         clean = replace(entry, planned_at=planned_at, plan=plan_json)
         patient = self._patient(pseudonym)

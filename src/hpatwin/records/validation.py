@@ -34,6 +34,7 @@ __all__ = [
     "DURATION_MIN",
     "FREQUENCY_HZ",
     "HEPATIC_FUNCTION",
+    "HRV_MS",
     "INTENSITY_MA",
     "MEDICATION_FREQUENCIES",
     "MODALITIES",
@@ -42,6 +43,7 @@ __all__ = [
     "SESSION_FREQUENCY_HZ",
     "SEVERITIES",
     "SEXES",
+    "TEXT_MAX_CHARACTERS",
     "Range",
     "check_choice",
     "check_range",
@@ -107,13 +109,14 @@ CREATININE_CLEARANCE_ML_MIN = Range(
     "assumption: physiological upper bound with headroom; label cut-offs 30/60/89 mL/min "
     "(clinical-facts.md 5.1, 5.2) lie inside",
 )
-RMSSD_MS = Range(
+HRV_MS = Range(
     1.0,
     500.0,
     "ms",
-    "assumption: short-term RMSSD norms are tens of ms (clinical-facts.md 7); 500 ms catches "
-    "seconds typed as ms",
+    "assumption: short-term RMSSD and SDNN norms are tens of ms (clinical-facts.md 7: mean "
+    "short-term SDNN about 50 ms); 500 ms catches seconds typed as ms",
 )
+RMSSD_MS = HRV_MS
 DOSE = Range(
     1e-6,
     1e5,
@@ -124,7 +127,9 @@ DOSE = Range(
 SEXES = ("female", "male", "other", "unknown")
 ROLES = ("admin", "clinician", "researcher")
 MODALITIES = ("ea", "manual", "sham", "dry_needling", "cbt")
-SEVERITIES = ("mild", "moderate", "severe")  # common AE grading (CTCAE grades 1-3 wording)
+SEVERITIES = ("mild", "moderate", "severe")
+"""Adverse-event severity. Assumption: the three-level scale of everyday AE reporting (the words of
+CTCAE grades 1-3); life-threatening events are outside what a clinic log records here."""
 HEPATIC_FUNCTION = (
     "normal",
     "chronic liver disease",
@@ -180,7 +185,13 @@ def check_choice(value: Any, field: str, allowed: Iterable[str]) -> str:
     return str(value)
 
 
-def check_text(value: Any, field: str, *, max_length: int = 4000, required: bool = True) -> str:
+TEXT_MAX_CHARACTERS = 4000
+"""Assumption: a clinical note of a few pages; longer text belongs in a document store."""
+
+
+def check_text(
+    value: Any, field: str, *, max_length: int = TEXT_MAX_CHARACTERS, required: bool = True
+) -> str:
     """Stripped text of at most ``max_length`` characters (not echoed in errors).
 
     Example
