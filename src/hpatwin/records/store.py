@@ -241,7 +241,19 @@ def _alert_entry(row: models.SafetyAlert) -> AlertEntry:
 class RecordWriter:
     """Write paths bound to one open transaction (see :meth:`RecordStore.writing`).
 
-    Everything done through one writer commits together or not at all.
+    Everything done through one writer commits together or not at all. Each ``add_*``
+    method validates like its :class:`RecordStore` namesake and returns ``(stored,
+    created)``; with ``if_exists="same"`` a row already stored with the same natural key
+    and content is returned with ``created=False`` (idempotent import).
+
+    Example
+    -------
+    >>> store = RecordStore.in_memory()
+    >>> with store.writing("dr_a") as w:
+    ...     first = w.add_patient(PatientEntry("p1"))[1]
+    ...     again = w.add_patient(PatientEntry("p1"), if_exists="same")[1]
+    >>> first, again
+    (True, False)
     """
 
     session: Session
@@ -702,11 +714,29 @@ class RecordStore:
         self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
         self._schema_checked = False
 
+    @classmethod
+    def in_memory(cls) -> RecordStore:
+        """An initialised, empty in-memory SQLite store (examples and tests).
+
+        Example
+        -------
+        >>> RecordStore.in_memory().patients()
+        []
+        """
+        store = cls("sqlite://")
+        store.init()
+        return store
+
     def __repr__(self) -> str:
         return f"RecordStore({redacted(self.url)!r})"
 
     def close(self) -> None:
-        """Release the connections."""
+        """Release the connections.
+
+        Example
+        -------
+        >>> RecordStore("sqlite://").close()
+        """
         self.engine.dispose()
 
     def __enter__(self) -> RecordStore:
@@ -717,11 +747,23 @@ class RecordStore:
 
     @property
     def backend(self) -> str:
-        """``sqlite`` or ``postgresql``."""
+        """``sqlite`` or ``postgresql``.
+
+        Example
+        -------
+        >>> RecordStore("sqlite://").backend
+        'sqlite'
+        """
         return self.engine.dialect.name
 
     def init(self) -> str:
-        """Create or upgrade the schema to the newest revision; returns it."""
+        """Create or upgrade the schema to the newest revision; returns it.
+
+        Example
+        -------
+        >>> RecordStore("sqlite://").init()
+        '0002_safety_alerts'
+        """
         with self._write_engine.begin() as connection:
             upgrade(connection)
             revision = current_revision(connection) or ""
@@ -729,7 +771,13 @@ class RecordStore:
         return revision
 
     def revision(self) -> str | None:
-        """The schema revision of the database (``None`` if not initialised)."""
+        """The schema revision of the database (``None`` if not initialised).
+
+        Example
+        -------
+        >>> RecordStore("sqlite://").revision() is None
+        True
+        """
         with self.engine.connect() as connection:
             return current_revision(connection)
 
@@ -746,7 +794,18 @@ class RecordStore:
 
     @contextmanager
     def writing(self, actor: str) -> Iterator[RecordWriter]:
-        """One write transaction: everything done through the writer commits together."""
+        """One write transaction: everything done through the writer commits together.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> with store.writing("dr_a") as w:
+        ...     _ = w.add_note("p1", NoteEntry(datetime(2024, 3, 1, 9), "a"))
+        ...     _ = w.add_note("p1", NoteEntry(datetime(2024, 3, 1, 10), "b"))
+        >>> len(store.load("p1").notes)
+        2
+        """
         who = check_text(actor, "actor", max_length=64)
         self._check_schema()
         session = Session(self._write_engine, expire_on_commit=False)
@@ -764,7 +823,16 @@ class RecordStore:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A read-only session (nothing is committed)."""
+        """A read-only session (nothing is committed).
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> with store.reading() as session:
+        ...     session.get(models.Patient, 1).pseudonym
+        'p1'
+        """
         self._check_schema()
         with Session(self.engine) as session:
             yield session
@@ -773,19 +841,41 @@ class RecordStore:
     def add_user(
         self, username: str, role: str, clinic: str | None = None, *, actor: str
     ) -> Stored[tuple[str, str, str | None]]:
-        """Add a web-app user."""
+        """Add a web-app user.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> store.add_user("dr_a", "clinician", "Clinic A", actor="admin").entry
+        ('dr_a', 'clinician', 'Clinic A')
+        """
         with self.writing(actor) as w:
             return w.add_user(username, role, clinic)
 
     def add_patient(self, entry: PatientEntry, *, actor: str) -> Stored[PatientEntry]:
-        """Add a patient (a duplicate pseudonym raises ConflictError)."""
+        """Add a patient (a duplicate pseudonym raises ConflictError).
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> store.add_patient(PatientEntry("p1", sex="female"), actor="dr_a").version
+        1
+        """
         with self.writing(actor) as w:
             return w.add_patient(entry)[0]
 
     def update_patient(
         self, pseudonym: str, expected_version: int, *, actor: str, **changes: Any
     ) -> Stored[PatientEntry]:
-        """Change patient fields based on ``expected_version``."""
+        """Change patient fields based on ``expected_version``.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> p = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> store.update_patient("p1", p.version, birth_year=1970, actor="dr_a").version
+        2
+        """
         with self.writing(actor) as w:
             return w.update_patient(pseudonym, expected_version, **changes)
 
@@ -798,21 +888,48 @@ class RecordStore:
         actor: str,
         expected_version: int | None = None,
     ) -> None:
-        """Soft-delete a row with a reason."""
+        """Soft-delete a row with a reason.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> n = store.add_note("p1", NoteEntry(datetime(2024, 1, 1, 9), "x"), actor="dr_a")
+        >>> store.soft_delete("notes", n.id, "wrong patient", actor="dr_a")
+        >>> store.load("p1").notes, store.history("notes", n.id)[-1]["operation"]
+        ((), 'update')
+        """
         with self.writing(actor) as w:
             w.soft_delete(table, row_id, reason, expected_version)
 
     def add_medication(
         self, pseudonym: str, entry: MedicationEntry, *, actor: str
     ) -> Stored[MedicationEntry]:
-        """Add a medication."""
+        """Add a medication.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> m = MedicationEntry("Cymbalta", 60, "mg", "qd", date(2024, 1, 2))
+        >>> store.add_medication("p1", m, actor="dr_a").entry.drug
+        'duloxetine'
+        """
         with self.writing(actor) as w:
             return w.add_medication(pseudonym, entry)[0]
 
     def add_episode(
         self, pseudonym: str, entry: EpisodeEntry, *, actor: str
     ) -> Stored[EpisodeEntry]:
-        """Add a treatment episode."""
+        """Add a treatment episode.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> store.add_episode("p1", EpisodeEntry("EA course", date(2024, 3, 1)), actor="dr_a").entry.title
+        'EA course'
+        """
         with self.writing(actor) as w:
             return w.add_episode(pseudonym, entry)[0]
 
@@ -824,7 +941,19 @@ class RecordStore:
         actor: str,
         planned_at: datetime | None = None,
     ) -> Stored[PlanEntry]:
-        """Store a planner :class:`~hpatwin.clinic.planner.Plan` (or a :class:`PlanEntry`)."""
+        """Store a planner :class:`~hpatwin.clinic.planner.Plan` (or a :class:`PlanEntry`).
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> from hpatwin.clinic.planner import build_plan
+        >>> plan = build_plan({"age_years": 40, "sex": "female", "phq9_total": 12, "phq9_item9": 0,
+        ...                    "pain_nrs": 6, "pain_duration_months": 12})
+        >>> stored = store.add_plan("p1", plan, actor="dr_a", planned_at=datetime(2024, 3, 1, 9))
+        >>> stored.entry.kb_sha256 == plan.knowledge_base.sha256
+        True
+        """
         entry = plan if isinstance(plan, PlanEntry) else plan_entry(plan, planned_at)
         with self.writing(actor) as w:
             return w.add_plan(pseudonym, entry)[0]
@@ -832,56 +961,138 @@ class RecordStore:
     def add_session(
         self, pseudonym: str, entry: SessionEntry, *, actor: str
     ) -> Stored[SessionEntry]:
-        """Add a treatment session."""
+        """Add a treatment session.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> s = store.add_session("p1", SessionEntry(datetime(2024, 3, 1, 9), 30, "ea", points=("LI4", "LR3"),
+        ...     frequency_hz="2/100", intensity_ma=2.5), actor="dr_a")
+        >>> s.entry.frequency_hz, s.entry.intensity_ma
+        ('2/100', 2.5)
+        """
         with self.writing(actor) as w:
             return w.add_session(pseudonym, entry)[0]
 
     def add_assessment(
         self, pseudonym: str, entry: AssessmentEntry, *, actor: str
     ) -> Stored[ScoredAssessment]:
-        """Score and add an instrument administration."""
+        """Score and add an instrument administration.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> a = AssessmentEntry("gad7", datetime(2024, 3, 1, 9), (1,) * 7)
+        >>> store.add_assessment("p1", a, actor="dr_a").entry.severity
+        'mild'
+        """
         with self.writing(actor) as w:
             return w.add_assessment(pseudonym, entry)[0]
 
     def add_cortisol(
         self, pseudonym: str, entry: CortisolEntry, *, actor: str
     ) -> Stored[CortisolEntry]:
-        """Add a salivary cortisol sample."""
+        """Add a salivary cortisol sample.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> c = CortisolEntry(datetime(2024, 3, 1, 23), 120, "ng/dL", "LC-MS/MS", "late night")
+        >>> store.add_cortisol("p1", c, actor="dr_a").entry.unit
+        'ng/dL'
+        """
         with self.writing(actor) as w:
             return w.add_cortisol(pseudonym, entry)[0]
 
     def add_hrv(self, pseudonym: str, entry: HrvEntry, *, actor: str) -> Stored[HrvEntry]:
-        """Add an HRV recording."""
+        """Add an HRV recording.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> store.add_hrv("p1", HrvEntry(datetime(2024, 3, 1, 8), rmssd_ms=32.0), actor="dr_a").entry.rmssd_ms
+        32.0
+        """
         with self.writing(actor) as w:
             return w.add_hrv(pseudonym, entry)[0]
 
     def add_vitals(self, pseudonym: str, entry: VitalsEntry, *, actor: str) -> Stored[VitalsEntry]:
-        """Add a vital-signs reading around a session."""
+        """Add a vital-signs reading around a session.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> _ = store.add_session("p1", SessionEntry(datetime(2024, 3, 1, 9), 30, "manual", ("LI4",)), actor="dr_a")
+        >>> v = VitalsEntry(datetime(2024, 3, 1, 9), "after", 10, 66, 118, 76)
+        >>> store.add_vitals("p1", v, actor="dr_a").entry.heart_rate_bpm
+        66.0
+        """
         with self.writing(actor) as w:
             return w.add_vitals(pseudonym, entry)[0]
 
     def add_note(self, pseudonym: str, entry: NoteEntry, *, actor: str) -> Stored[NoteEntry]:
-        """Add a clinical note."""
+        """Add a clinical note.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> store.add_note("p1", NoteEntry(datetime(2024, 3, 1, 9), "tolerated well"), actor="dr_a").version
+        1
+        """
         with self.writing(actor) as w:
             return w.add_note(pseudonym, entry)[0]
 
     def update_note(
         self, note_id: int, expected_version: int, text: str, *, actor: str
     ) -> Stored[NoteEntry]:
-        """Change a note's text based on ``expected_version``."""
+        """Change a note's text based on ``expected_version``.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> n = store.add_note("p1", NoteEntry(datetime(2024, 3, 1, 9), "first"), actor="dr_a")
+        >>> store.update_note(n.id, n.version, "second", actor="dr_b").entry.text
+        'second'
+        """
         with self.writing(actor) as w:
             return w.update_note(note_id, expected_version, text)
 
     def acknowledge_alert(
         self, alert_id: int, action: str, *, actor: str, expected_version: int | None = None
     ) -> Stored[AlertEntry]:
-        """Acknowledge an alert: who (``actor``), when (now) and what was done."""
+        """Acknowledge an alert: who (``actor``), when (now) and what was done.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> a = AssessmentEntry("phq9", datetime(2024, 3, 1, 9), (0,) * 8 + (1,))
+        >>> _ = store.add_assessment("p1", a, actor="nurse")
+        >>> alert = store.load("p1").open_alerts[0]
+        >>> store.acknowledge_alert(alert.id, "risk assessment", actor="dr_a").entry.acknowledged_by
+        'dr_a'
+        """
         with self.writing(actor) as w:
             return w.acknowledge_alert(alert_id, action, expected_version)
 
     # ---- reads -----------------------------------------------------------------------
     def patients(self) -> list[Stored[PatientEntry]]:
-        """All patients not deleted, by pseudonym."""
+        """All patients not deleted, by pseudonym.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> [p.entry.pseudonym for p in store.patients()]
+        ['p1']
+        """
         with self.reading() as s:
             rows = s.scalars(
                 select(models.Patient)
@@ -891,11 +1102,27 @@ class RecordStore:
             return [_stored(r, _patient_entry(r)) for r in rows]
 
     def load(self, pseudonym: str) -> PatientRecord:
-        """The full record of one patient (see :func:`load_patient_record`)."""
+        """The full record of one patient (see :func:`load_patient_record`).
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> store.load("p1").patient.entry.pseudonym
+        'p1'
+        """
         return load_patient_record(self, pseudonym)
 
     def history(self, table: str, row_id: int) -> list[dict[str, Any]]:
-        """Every revision of a row, oldest first (operation, who, when, snapshot)."""
+        """Every revision of a row, oldest first (operation, who, when, snapshot).
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> [h["operation"] for h in store.history("patients", 1)]
+        ['insert']
+        """
         with self.reading() as s:
             rows = s.scalars(
                 select(models.Revision)
@@ -914,7 +1141,15 @@ class RecordStore:
             ]
 
     def counts(self) -> dict[str, int]:
-        """Row counts per table (including soft-deleted rows), for reports and tests."""
+        """Row counts per table (including soft-deleted rows), for reports and tests.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> store.counts()["patients"], store.counts()["revisions"]
+        (1, 1)
+        """
         with self.reading() as s:
             return {
                 name: len(s.scalars(select(model.id)).all())  # type: ignore[attr-defined]
