@@ -55,12 +55,24 @@ class WriterResult:
 
     @property
     def acknowledged(self) -> int:
-        """All acknowledged writes."""
+        """All acknowledged writes.
+
+        Example
+        -------
+        >>> WriterResult("sqlite", 2, 1.0, 3, 4, 0, 0).acknowledged
+        7
+        """
         return self.acknowledged_assessments + self.acknowledged_sessions
 
     @property
     def writes_per_s(self) -> float:
-        """Acknowledged writes per second (all processes together)."""
+        """Acknowledged writes per second (all processes together).
+
+        Example
+        -------
+        >>> WriterResult("sqlite", 2, 2.0, 3, 5, 0, 0).writes_per_s
+        4.0
+        """
         return self.acknowledged / self.seconds
 
 
@@ -75,6 +87,11 @@ def writer_process(
     """One writer: alternate assessments and sessions until ``seconds`` pass; log acknowledgements.
 
     ``start`` is a barrier all writers wait on, so they write at the same time.
+
+    Example
+    -------
+    >>> callable(writer_process)  # runs in a spawned process; see run_writers
+    True
     """
     store = RecordStore(url)
     store.patients()  # connect and check the schema before the clock starts
@@ -125,7 +142,13 @@ def _present(store: RecordStore) -> set[tuple[str, str, str]]:
 
 
 def run_writers(url: str, processes: int = 8, seconds: float = 5.0) -> WriterResult:
-    """Start ``processes`` writers for ``seconds`` on a fresh store at ``url``; check every write."""
+    """Start ``processes`` writers for ``seconds`` on a fresh store at ``url``; check every write.
+
+    Example
+    -------
+    >>> run_writers.__defaults__  # 8 processes x 5 s by default (tests/records/test_concurrency.py)
+    (8, 5.0)
+    """
     store = RecordStore(url)
     store.init()
     for pseudonym in SHARED_PATIENTS:

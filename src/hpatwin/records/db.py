@@ -74,6 +74,11 @@ def resolve_url(url: str | os.PathLike[str] | None = None) -> str:
     """A SQLAlchemy URL from an argument, the environment, or the default file.
 
     A plain path becomes a SQLite URL; ``postgresql://`` and ``postgres://`` select psycopg 3.
+
+    Example
+    -------
+    >>> resolve_url("sqlite:///x.db"), resolve_url("postgres://h/db")
+    ('sqlite:///x.db', 'postgresql+psycopg://h/db')
     """
     chosen = url if url is not None else os.environ.get(DATABASE_URL_ENV)
     if chosen is None:
@@ -119,7 +124,14 @@ def _sqlite_on_begin(connection: Connection) -> None:
 
 
 def make_engine(url: str | os.PathLike[str] | None = None) -> Engine:
-    """An engine for ``url`` (see :func:`resolve_url`) with the SQLite settings above."""
+    """An engine for ``url`` (see :func:`resolve_url`) with the SQLite settings above.
+
+    Example
+    -------
+    >>> with make_engine("sqlite://").connect() as c:
+    ...     c.exec_driver_sql("PRAGMA busy_timeout").scalar()
+    60000
+    """
     resolved = resolve_url(url)
     try:
         parsed = make_url(resolved)

@@ -117,11 +117,23 @@ class ImportReport:
     unchanged: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def count(self, kind: str, created: bool) -> None:
-        """Count one row of ``kind``."""
+        """Count one row of ``kind``.
+
+        Example
+        -------
+        >>> r = ImportReport(); r.count("notes", False); r.unchanged["notes"]
+        1
+        """
         (self.created if created else self.unchanged)[kind] += 1
 
     def summary(self) -> str:
-        """One line: ``kind: n created, m unchanged; ...``."""
+        """One line: ``kind: n created, m unchanged; ...``.
+
+        Example
+        -------
+        >>> ImportReport().summary()
+        'nothing to import'
+        """
         parts = []
         for kind in dict.fromkeys([*self.created, *self.unchanged]):
             counts = [
@@ -136,7 +148,13 @@ class ImportReport:
         return "; ".join(parts) or "nothing to import"
 
     def to_dict(self) -> dict[str, dict[str, int]]:
-        """Counts as a JSON-ready mapping."""
+        """Counts as a JSON-ready mapping.
+
+        Example
+        -------
+        >>> r = ImportReport(); r.count("patients", True); r.to_dict()
+        {'created': {'patients': 1}, 'unchanged': {}}
+        """
         return {"created": dict(self.created), "unchanged": dict(self.unchanged)}
 
 
@@ -350,6 +368,16 @@ def fhir_bundle(record: PatientRecord) -> dict[str, Any]:
     """The FHIR R4 ``collection`` Bundle of one patient's record (deterministic ids).
 
     Plans, episodes, notes and alerts are not part of the FHIR export.
+
+    Example
+    -------
+    >>> from datetime import datetime
+    >>> from hpatwin.records.entries import AssessmentEntry, PatientEntry
+    >>> store = RecordStore.in_memory()
+    >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+    >>> _ = store.add_assessment("p1", AssessmentEntry("nrs", datetime(2024, 1, 1, 8), (6,)), actor="dr_a")
+    >>> [e["resource"]["resourceType"] for e in fhir_bundle(store.load("p1"))["entry"]]
+    ['Patient', 'QuestionnaireResponse', 'Observation']
     """
     entry = record.patient.entry
     pseudonym = entry.pseudonym
@@ -379,7 +407,21 @@ def fhir_bundle(record: PatientRecord) -> dict[str, Any]:
 def export_fhir(
     store: RecordStore, pseudonym: str, path: str | os.PathLike[str], *, overwrite: bool = True
 ) -> None:
-    """Write one patient's FHIR Bundle as JSON, atomically."""
+    """Write one patient's FHIR Bundle as JSON, atomically.
+
+    Example
+    -------
+    >>> from datetime import datetime
+    >>> from hpatwin.records.entries import AssessmentEntry, PatientEntry
+    >>> store = RecordStore.in_memory()
+    >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+    >>> _ = store.add_assessment("p1", AssessmentEntry("nrs", datetime(2024, 1, 1, 8), (6,)), actor="dr_a")
+    >>> import tempfile, pathlib, json
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "p1.json"
+    >>> export_fhir(store, "p1", path)
+    >>> json.loads(path.read_text())["type"]
+    'collection'
+    """
     data = fhir_bundle(store.load(pseudonym))
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     atomic_write_text(path, text, overwrite=overwrite)
@@ -395,6 +437,20 @@ def export_csv(
     """Write every assessment of the given patients (default: all) to CSV with a ``patient`` column.
 
     Returns the number of rows written.
+
+    Example
+    -------
+    >>> from datetime import datetime
+    >>> from hpatwin.records.entries import AssessmentEntry, PatientEntry
+    >>> store = RecordStore.in_memory()
+    >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+    >>> _ = store.add_assessment("p1", AssessmentEntry("nrs", datetime(2024, 1, 1, 8), (6,)), actor="dr_a")
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "all.csv"
+    >>> export_csv(store, path)
+    1
+    >>> path.read_text().splitlines()[1][:37]
+    'nrs,2024-01-01T08:00:00+00:00,p1,6,,,'
     """
     chosen = pseudonyms if pseudonyms is not None else [p.entry.pseudonym for p in store.patients()]
     rows: list[AdministrationRecord] = []
@@ -704,7 +760,19 @@ _WRITERS: dict[str, tuple[str, Callable[..., tuple[Any, bool]]]] = {
 def import_fhir(
     store: RecordStore, data: Mapping[str, Any], *, actor: str, source: str = "bundle"
 ) -> ImportReport:
-    """Import a Bundle (one or more patients) in one transaction; see the module doc."""
+    """Import a Bundle (one or more patients) in one transaction; see the module doc.
+
+    Example
+    -------
+    >>> from datetime import datetime
+    >>> from hpatwin.records.entries import AssessmentEntry, PatientEntry
+    >>> store = RecordStore.in_memory()
+    >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+    >>> _ = store.add_assessment("p1", AssessmentEntry("nrs", datetime(2024, 1, 1, 8), (6,)), actor="dr_a")
+    >>> other = RecordStore.in_memory()
+    >>> import_fhir(other, fhir_bundle(store.load("p1")), actor="dr_b").summary()
+    'patients: 1 created; assessments: 1 created'
+    """
     try:
         parsed = _collect(data)
     except InputError as exc:
@@ -769,7 +837,17 @@ def _located_errors(source: str, joiner: str = ".") -> Iterator[list[str]]:
 # CSV import and the file front door
 # --------------------------------------------------------------------------------------
 def import_csv(store: RecordStore, path: str | os.PathLike[str], *, actor: str) -> ImportReport:
-    """Import assessments from CSV with a ``patient`` column, in one transaction."""
+    """Import assessments from CSV with a ``patient`` column, in one transaction.
+
+    Example
+    -------
+    >>> import tempfile, pathlib
+    >>> store = RecordStore.in_memory()
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "scores.csv"
+    >>> _ = path.write_text("patient,instrument,administered_at,item_1\\np7,nrs,2024-01-01T08:00,4\\n")
+    >>> import_csv(store, path, actor="dr_a").summary()
+    'patients: 1 created; assessments: 1 created'
+    """
     name = Path(path).name
     try:
         records = read_administrations_csv(path)
@@ -805,7 +883,19 @@ def import_csv(store: RecordStore, path: str | os.PathLike[str], *, actor: str) 
 
 
 def import_file(store: RecordStore, path: str | os.PathLike[str], *, actor: str) -> ImportReport:
-    """Import a ``.json`` FHIR Bundle or a ``.csv`` file (by extension)."""
+    """Import a ``.json`` FHIR Bundle or a ``.csv`` file (by extension).
+
+    Example
+    -------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+    >>> _ = path.write_text("x")
+    >>> try:
+    ...     import_file(RecordStore.in_memory(), path, actor="dr_a")
+    ... except InputError as exc:
+    ...     print(exc)
+    notes.txt: unknown file type (allowed: .json (FHIR Bundle), .csv)
+    """
     file = Path(path)
     if file.suffix.lower() == ".csv":
         return import_csv(store, file, actor=actor)
