@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from hpatwin.clinic.planner import build_plan
-from hpatwin.errors import ConflictError, InputError, NotFoundError
+from hpatwin.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from hpatwin.records.entries import (
     AdverseEvent,
     AssessmentEntry,
@@ -340,3 +340,20 @@ def test_plans_from_the_future_are_refused(sqlite_store: RecordStore) -> None:
     with pytest.raises(InputError, match=r"plan\.planned_at"):
         sqlite_store.add_plan("p1", plan, actor="a", planned_at=FUTURE)
     assert sqlite_store.load("p1").plans == ()
+
+
+def test_a_researcher_cannot_acknowledge_a_safety_alert(sqlite_store: RecordStore) -> None:
+    sqlite_store.add_user("res_a", "researcher", actor="admin")
+    sqlite_store.add_patient(PatientEntry("p1"), actor="dr_a")
+    sqlite_store.add_assessment("p1", AssessmentEntry("phq9", T0, (0,) * 8 + (1,)), actor="dr_a")
+    alert = sqlite_store.load("p1").open_alerts[0]
+    with pytest.raises(PermissionDeniedError):
+        sqlite_store.acknowledge_alert(alert.id, "seen", actor="res_a")
+    assert sqlite_store.load("p1").open_alerts == (alert,)
+
+
+def test_the_default_data_folder_is_private(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HPATWIN_DATABASE_URL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    RecordStore().init()
+    assert (tmp_path / "data" / "hpatwin").stat().st_mode & 0o077 == 0

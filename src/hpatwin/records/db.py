@@ -83,7 +83,8 @@ def resolve_url(url: str | os.PathLike[str] | None = None) -> str:
     chosen = url if url is not None else os.environ.get(DATABASE_URL_ENV)
     if chosen is None:
         path = default_database_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # patient data: the default folder is private to the user (rwx------)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         return f"sqlite:///{path}"
     text = os.fspath(chosen)
     if "://" not in text:

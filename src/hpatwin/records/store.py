@@ -35,7 +35,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from hpatwin.clinic.planner import Plan as PlannerPlan
-from hpatwin.errors import ConflictError, InputError, NotFoundError, ResourceError
+from hpatwin.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    PermissionDeniedError,
+    ResourceError,
+)
 from hpatwin.records import models
 from hpatwin.records.db import WRITE_OPTION, make_engine, redacted, resolve_url
 from hpatwin.records.entries import (
@@ -562,8 +568,17 @@ class RecordWriter:
     def acknowledge_alert(
         self, alert_id: int, action: str, expected_version: int | None = None
     ) -> Stored[AlertEntry]:
-        """Record who acknowledged an alert, when, and the action taken."""
+        """Record who acknowledged an alert, when, and the action taken.
+
+        A registered user (``users`` table) must be a clinician or an admin; a researcher
+        may not acknowledge a safety alert (PermissionDeniedError).
+        """
         what = check_text(action, "alert.action", max_length=1000)
+        user = self.session.scalars(
+            select(models.User).where(models.User.username == self.actor)
+        ).first()
+        if user is not None and user.role not in ("clinician", "admin"):
+            raise PermissionDeniedError("alert: only a clinician or an admin can acknowledge it")
         row = self.session.get(models.SafetyAlert, alert_id, with_for_update=True)
         if row is None or row.deleted_at is not None:
             raise NotFoundError("alert: no such alert")
