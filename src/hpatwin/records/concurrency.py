@@ -35,7 +35,7 @@ from hpatwin.records import models
 from hpatwin.records.entries import AssessmentEntry, PatientEntry, SessionEntry
 from hpatwin.records.store import RecordStore
 
-__all__ = ["SHARED_PATIENTS", "WriterResult", "run_writers", "writer_process"]
+__all__ = ["SHARED_PATIENTS", "WriterResult", "race_stale_edits", "run_writers", "writer_process"]
 
 SHARED_PATIENTS = ("shared-0", "shared-1")
 _BASE = datetime(2015, 1, 1, tzinfo=UTC)
@@ -183,3 +183,45 @@ def run_writers(url: str, processes: int = 8, seconds: float = 5.0) -> WriterRes
         refused=sum(log["refused"] for log in logs),
         missing=len(missing),
     )
+
+
+def _stale_editor(url: str, birth_year: int, start: Any, out: str) -> None:
+    store = RecordStore(url)
+    version = store.load(SHARED_PATIENTS[0]).patient.version  # both read the same version
+    start.wait()
+    try:
+        store.update_patient(SHARED_PATIENTS[0], version, birth_year=birth_year, actor="editor")
+        outcome = "saved"
+    except HpatwinError as exc:
+        outcome = type(exc).__name__
+    store.close()
+    Path(out).write_text(outcome)
+
+
+def race_stale_edits(url: str, editors: int = 2) -> list[str]:
+    """``editors`` processes read the same patient version, then all update it at once.
+
+    Returns each editor's outcome: exactly one ``saved``, the others ``ConflictError``.
+
+    Example
+    -------
+    >>> race_stale_edits.__defaults__
+    (2,)
+    """
+    store = RecordStore(url)
+    store.init()
+    store.add_patient(PatientEntry(SHARED_PATIENTS[0]), actor="setup")
+    store.close()
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(editors)
+    with tempfile.TemporaryDirectory(prefix="hpatwin-editors-") as folder:
+        outs = [str(Path(folder) / f"e{i}.txt") for i in range(editors)]
+        workers = [
+            context.Process(target=_stale_editor, args=(url, 1950 + i, barrier, outs[i]))
+            for i in range(editors)
+        ]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        return sorted(Path(o).read_text() for o in outs)
