@@ -45,6 +45,8 @@ def test_full_record_round_trips_through_the_store(store: RecordStore) -> None:
         len(record.sessions) == 8 and record.sessions[1].entry.adverse_events[0].severity == "mild"
     )
     assert record.sessions[0].entry.electrode_pairs == (("LI4", "LR3"),)
+    assert record.sessions[0].entry.episode_started_on == record.episodes[0].entry.started_on
+    assert record.sessions[-1].entry.episode_started_on is None  # the CBT session stands alone
     assert len(record.assessments) == 14
     assert record.assessments[0].entry.scoring_version.startswith("instruments-1")
     assert record.cortisol[1].entry.unit == "ng/dL" and record.cortisol[1].entry.assay == "ECLIA"
@@ -202,6 +204,15 @@ BAD_WRITES: list[tuple[str, Callable[[RecordStore], Any], str]] = [
             actor="a",
         ),
         "session.frequency_hz",
+    ),
+    (
+        "episode",
+        lambda s: s.add_session(
+            "p1",
+            SessionEntry(T0 + timedelta(days=90), 30, "cbt", episode_started_on=date(2020, 1, 1)),
+            actor="a",
+        ),
+        "session.episode_started_on",
     ),
     (
         "duration",

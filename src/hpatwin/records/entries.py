@@ -370,6 +370,7 @@ class PlanEntry:
     alert_codes: tuple[str, ...]
     kb_version: str
     kb_sha256: str
+    episode_started_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -422,7 +423,8 @@ class SessionEntry:
 
     ``modality``: ``ea``, ``manual``, ``sham``, ``dry_needling`` or ``cbt``. ``points``
     are catalogue codes; ``electrode_pairs`` join two of them; ``frequency_hz`` is one
-    number (``"2"``) or dense-disperse ``"2/100"``; ``intensity_ma`` in mA.
+    number (``"2"``) or dense-disperse ``"2/100"``; ``intensity_ma`` in mA;
+    ``episode_started_on`` links the session to the patient's episode starting that day.
 
     Example
     -------
@@ -438,6 +440,7 @@ class SessionEntry:
     frequency_hz: str | None = None
     intensity_ma: float | None = None
     adverse_events: tuple[AdverseEvent, ...] = ()
+    episode_started_on: date | None = None
 
 
 def _session_points(points: Any) -> tuple[str, ...]:
@@ -532,6 +535,7 @@ def normalise_session(entry: SessionEntry) -> SessionEntry:
         frequency_hz=frequency,
         intensity_ma=intensity,
         adverse_events=_adverse_events(entry.adverse_events),
+        episode_started_on=_optional_date(entry.episode_started_on, "session.episode_started_on"),
     )
 
 

@@ -1,7 +1,8 @@
 """Import and export of the record store: a FHIR R4 Bundle per patient, and CSV with a patient column.
 
 FHIR: ``Patient`` (pseudonym as identifier; pregnancy, lactation, hepatic and renal
-function, conditions, allergies and devices as extensions), ``MedicationStatement``,
+function, conditions, allergies and devices as extensions), ``EpisodeOfCare`` per
+treatment episode, ``MedicationStatement``,
 ``Procedure`` per session (modality, points as body sites, EA settings and electrode
 pairs as extensions, adverse events as complications), ``QuestionnaireResponse`` plus
 its score ``Observation`` (via :mod:`hpatwin.records.fhir`), and ``Observation`` for
@@ -61,6 +62,7 @@ from hpatwin.records.entries import (
     AdverseEvent,
     AssessmentEntry,
     CortisolEntry,
+    EpisodeEntry,
     HrvEntry,
     MedicationEntry,
     PatientEntry,
@@ -238,9 +240,25 @@ def _medication_resource(entry: MedicationEntry, rid: str, subject: str) -> dict
     }
 
 
+def _episode_resource(entry: EpisodeEntry, rid: str, subject: str) -> dict[str, Any]:
+    period = {"start": entry.started_on.isoformat()}
+    if entry.ended_on:
+        period["end"] = entry.ended_on.isoformat()
+    return {
+        "resourceType": "EpisodeOfCare",
+        "id": rid,
+        "status": "finished" if entry.ended_on else "active",
+        "type": [{"text": entry.title}],
+        "patient": {"reference": subject},
+        "period": period,
+    }
+
+
 def _procedure_resource(entry: SessionEntry, rid: str, subject: str) -> dict[str, Any]:
     end = entry.started_at + timedelta(minutes=entry.duration_min)
     extensions = [_ext("duration-min", valueDecimal=entry.duration_min)]
+    if entry.episode_started_on is not None:
+        extensions.append(_ext("episode-start", valueDate=entry.episode_started_on.isoformat()))
     if entry.frequency_hz is not None:
         extensions.append(_ext("frequency-hz", valueString=entry.frequency_hz))
     if entry.intensity_ma is not None:
@@ -367,7 +385,7 @@ def _cortisol_resource(entry: CortisolEntry, rid: str, subject: str) -> dict[str
 def fhir_bundle(record: PatientRecord) -> dict[str, Any]:
     """The FHIR R4 ``collection`` Bundle of one patient's record (deterministic ids).
 
-    Plans, episodes, notes and alerts are not part of the FHIR export.
+    Plans, notes and alerts are not part of the FHIR export.
 
     Example
     -------
@@ -388,6 +406,10 @@ def fhir_bundle(record: PatientRecord) -> dict[str, Any]:
         m = med.entry
         rid = _rid(pseudonym, "medication", m.drug, m.started_on.isoformat())
         resources.append(_medication_resource(m, rid, subject))
+    for episode in record.episodes:
+        e = episode.entry
+        rid = _rid(pseudonym, "episode", e.started_on.isoformat())
+        resources.append(_episode_resource(e, rid, subject))
     session_ids: dict[datetime, str] = {}
     for session in record.sessions:
         s = session.entry
@@ -602,6 +624,9 @@ def _session_from(resource: Mapping[str, Any]) -> SessionEntry:
         frequency_hz=_one(ext, "frequency-hz"),
         intensity_ma=None if intensity is None else intensity.get("value"),
         adverse_events=tuple(events),
+        episode_started_on=_date_in(
+            _one(ext, "episode-start"), "Procedure.extension.episode-start"
+        ),
     )
 
 
@@ -645,6 +670,31 @@ class _Bundle:
     procedures: dict[str, datetime] = field(default_factory=dict)
 
 
+def _patient_ref(resource: Mapping[str, Any]) -> str:
+    patient = resource.get("patient")
+    reference = patient.get("reference") if isinstance(patient, Mapping) else None
+    if not isinstance(reference, str):
+        raise InputError("missing", field="EpisodeOfCare.patient", allowed="Patient/<id>")
+    return reference
+
+
+def _episode_from(resource: Mapping[str, Any]) -> EpisodeEntry:
+    period = resource.get("period")
+    period = period if isinstance(period, Mapping) else {}
+    types = resource.get("type")
+    title = (
+        types[0].get("text")
+        if isinstance(types, list) and types and isinstance(types[0], Mapping)
+        else None
+    )
+    started = _date_in(period.get("start"), "EpisodeOfCare.period.start")
+    if started is None:
+        raise InputError("is required", field="EpisodeOfCare.period.start", allowed="YYYY-MM-DD")
+    return EpisodeEntry(
+        title or "", started, _date_in(period.get("end"), "EpisodeOfCare.period.end")
+    )
+
+
 def _subject_of(resource: Mapping[str, Any], where: str) -> str:
     subject = resource.get("subject")
     reference = subject.get("reference") if isinstance(subject, Mapping) else None
@@ -685,6 +735,9 @@ def _collect_one(resource: Mapping[str, Any], index: int, parsed: _Bundle) -> No
     if kind == "Patient":
         parsed.patients[f"Patient/{resource.get('id')}"] = _patient_from(resource)
         return
+    if kind == "EpisodeOfCare":
+        parsed.rows.append((index, _patient_ref(resource), "episode", _episode_from(resource)))
+        return
     subject = _subject_of(resource, str(kind))
     if kind == "MedicationStatement":
         parsed.rows.append((index, subject, "medication", _medication_from(resource)))
@@ -707,7 +760,7 @@ def _collect_one(resource: Mapping[str, Any], index: int, parsed: _Bundle) -> No
         raise InputError(
             "unsupported resourceType",
             field="resourceType",
-            allowed="Patient, MedicationStatement, Procedure, QuestionnaireResponse, Observation",
+            allowed="Patient, EpisodeOfCare, MedicationStatement, Procedure, QuestionnaireResponse, Observation",
         )
 
 
@@ -748,6 +801,7 @@ def _collect_observation(
 
 
 _WRITERS: dict[str, tuple[str, Callable[..., tuple[Any, bool]]]] = {
+    "episode": ("episodes", RecordWriter.add_episode),
     "medication": ("medications", RecordWriter.add_medication),
     "session": ("sessions", RecordWriter.add_session),
     "assessment": ("assessments", RecordWriter.add_assessment),
@@ -802,6 +856,7 @@ def import_fhir(
             _, created = writer.add_patient(patient_entry, if_exists="same")
             report.count("patients", created)
         order = {
+            "episode": -1,
             "medication": 0,
             "session": 1,
             "assessment": 2,

@@ -31,7 +31,7 @@ from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from hpatwin.clinic.planner import Plan as PlannerPlan
@@ -159,9 +159,22 @@ def _episode_entry(row: models.Episode) -> EpisodeEntry:
     return EpisodeEntry(row.title, row.started_on, row.ended_on)
 
 
+def _episode_start(row: models.Session | models.Plan) -> date | None:
+    if row.episode_id is None:
+        return None
+    session = object_session(row)
+    episode = session.get(models.Episode, row.episode_id) if session is not None else None
+    return None if episode is None else episode.started_on
+
+
 def _plan_entry(row: models.Plan) -> PlanEntry:
     return PlanEntry(
-        _from_db(row.planned_at), row.plan, tuple(row.alert_codes), row.kb_version, row.kb_sha256
+        _from_db(row.planned_at),
+        row.plan,
+        tuple(row.alert_codes),
+        row.kb_version,
+        row.kb_sha256,
+        _episode_start(row),
     )
 
 
@@ -177,6 +190,7 @@ def _session_entry(row: models.Session) -> SessionEntry:
         adverse_events=tuple(
             AdverseEvent(e["description"], e["severity"]) for e in row.adverse_events
         ),
+        episode_started_on=_episode_start(row),
     )
 
 
@@ -330,6 +344,24 @@ class RecordWriter:
             )
         return self._insert(make_row()), True
 
+    def _episode_id(self, patient_id: int, started_on: date | None, field: str) -> int | None:
+        if started_on is None:
+            return None
+        episode = self.session.scalars(
+            select(models.Episode).where(
+                models.Episode.patient_id == patient_id,
+                models.Episode.started_on == started_on,
+                models.Episode.deleted_at.is_(None),
+            )
+        ).first()
+        if episode is None:
+            raise InputError(
+                "no episode of this patient starts on this date",
+                field=field,
+                allowed="the start date of a stored episode",
+            )
+        return episode.id
+
     def _patient(self, pseudonym: str, *, lock: bool = True) -> models.Patient:
         check_pseudonym(pseudonym)
         query = select(models.Patient).where(models.Patient.pseudonym == pseudonym)
@@ -446,16 +478,22 @@ class RecordWriter:
             raise InputError("not a date and time", field="plan.planned_at", allowed="ISO 8601")
         planned_at = utc(entry.planned_at)
         not_in_future(planned_at, "plan.planned_at")
+        if entry.episode_started_on is not None and not isinstance(entry.episode_started_on, date):
+            raise InputError("not a date", field="plan.episode_started_on", allowed="YYYY-MM-DD")
         if not isinstance(entry.plan, Mapping) or not entry.plan:
             raise InputError("is empty", field="plan.plan", allowed="the planner's JSON output")
         plan_json = json.loads(json.dumps(dict(entry.plan)))
         clean = replace(entry, planned_at=planned_at, plan=plan_json)
         patient = self._patient(pseudonym)
+        episode_id = self._episode_id(
+            patient.id, clean.episode_started_on, "plan.episode_started_on"
+        )
         row, created = self._add(
             models.Plan,
             {"patient_id": patient.id, "planned_at": _to_db(planned_at)},
             lambda: models.Plan(
                 patient_id=patient.id,
+                episode_id=episode_id,
                 planned_at=_to_db(planned_at),
                 plan=plan_json,
                 alert_codes=list(clean.alert_codes),
@@ -495,11 +533,15 @@ class RecordWriter:
         clean = normalise_session(entry)
         patient = self._patient(pseudonym)
         self._check_overlap(patient.id, clean)
+        episode_id = self._episode_id(
+            patient.id, clean.episode_started_on, "session.episode_started_on"
+        )
         row, created = self._add(
             models.Session,
             {"patient_id": patient.id, "started_at": _to_db(clean.started_at)},
             lambda: models.Session(
                 patient_id=patient.id,
+                episode_id=episode_id,
                 started_at=_to_db(clean.started_at),
                 duration_min=clean.duration_min,
                 modality=clean.modality,
@@ -955,6 +997,7 @@ class RecordStore:
         *,
         actor: str,
         planned_at: datetime | None = None,
+        episode_started_on: date | None = None,
     ) -> Stored[PlanEntry]:
         """Store a planner :class:`~hpatwin.clinic.planner.Plan` (or a :class:`PlanEntry`).
 
@@ -969,7 +1012,11 @@ class RecordStore:
         >>> stored.entry.kb_sha256 == plan.knowledge_base.sha256
         True
         """
-        entry = plan if isinstance(plan, PlanEntry) else plan_entry(plan, planned_at)
+        entry = (
+            plan
+            if isinstance(plan, PlanEntry)
+            else plan_entry(plan, planned_at, episode_started_on)
+        )
         with self.writing(actor) as w:
             return w.add_plan(pseudonym, entry)[0]
 
@@ -1172,14 +1219,26 @@ class RecordStore:
             }
 
 
-def plan_entry(plan: PlannerPlan, planned_at: datetime | None = None) -> PlanEntry:
-    """A :class:`PlanEntry` from a planner plan: JSON, alert codes, KB version and hash."""
+def plan_entry(
+    plan: PlannerPlan, planned_at: datetime | None = None, episode_started_on: date | None = None
+) -> PlanEntry:
+    """A :class:`PlanEntry` from a planner plan: JSON, alert codes, KB version and hash.
+
+    Example
+    -------
+    >>> from hpatwin.clinic.planner import build_plan
+    >>> plan = build_plan({"age_years": 30, "sex": "male", "phq9_total": 7, "phq9_item9": 0,
+    ...                    "pain_nrs": 0})
+    >>> plan_entry(plan, datetime(2024, 1, 1, 9)).plan["kind"]
+    'hpatwin.plan'
+    """
     return PlanEntry(
         planned_at=utc(planned_at or datetime.now(UTC)),
         plan=json.loads(plan.to_json()),
         alert_codes=tuple(a.code for a in plan.alerts),
         kb_version=plan.knowledge_base.version,
         kb_sha256=plan.knowledge_base.sha256,
+        episode_started_on=episode_started_on,
     )
 
 
