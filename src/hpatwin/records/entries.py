@@ -104,14 +104,14 @@ PSEUDONYM_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 """Pseudonymous ids: letters, digits, ``_ . -``; 1-64 characters (no names, no spaces)."""
 
 ASSAYS = ("LC-MS/MS", "immunoassay", "ECLIA", "CLIA", "RIA", "unspecified")
-"""Salivary cortisol assay families named in clinical-facts.md 2.3 (cut-offs are assay-specific)."""
+"""Salivary cortisol assay families with their own late-night cut-offs (cut-offs are assay-specific)."""
 
 CORTISOL_NMOL_L = Range(
     0.0,
     500.0,
     "nmol/L",
     "assumption: about 25 x the Mayo morning upper reference limit of 20.7 nmol/L "
-    "(clinical-facts.md 2.2); beyond it a unit slip is likelier than a reading",
+    "(Mayo Clinic Laboratories SALCT LC-MS/MS reference values); beyond it a unit slip is likelier than a reading",
 )
 
 _T = TypeVar("_T")

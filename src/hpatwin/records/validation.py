@@ -2,7 +2,7 @@
 
 Each check raises :class:`hpatwin.errors.InputError` naming the field and the allowed
 range; messages never echo free text. Every number below states its source or, where the
-project reference has none, that it is an assumption and why.
+literature gives none, that it is an assumption and why.
 
 Example
 -------
@@ -107,13 +107,13 @@ CREATININE_CLEARANCE_ML_MIN = Range(
     200.0,
     "mL/min",
     "assumption: physiological upper bound with headroom; label cut-offs 30/60/89 mL/min "
-    "(clinical-facts.md 5.1, 5.2) lie inside",
+    "(duloxetine and venlafaxine labels) lie inside",
 )
 HRV_MS = Range(
     1.0,
     500.0,
     "ms",
-    "assumption: short-term RMSSD and SDNN norms are tens of ms (clinical-facts.md 7: mean "
+    "assumption: short-term RMSSD and SDNN norms are tens of ms (Nunan et al., Pacing Clin Electrophysiol 2010: mean "
     "short-term SDNN about 50 ms); 500 ms catches seconds typed as ms",
 )
 RMSSD_MS = HRV_MS

@@ -34,7 +34,7 @@ Role = Literal["phq9", "pain_nrs", "salivary_cortisol", "rmssd"]
 MeasureKind = Literal["day_mean", "morning", "evening", "slope"]
 Array = NDArray[np.float64]
 
-#: Mayo Clinic Laboratories SALCT (LC-MS/MS) salivary cortisol reference values (clinical-facts §2.2)
+#: Mayo Clinic Laboratories SALCT (LC-MS/MS) salivary cortisol reference values
 MORNING_REFERENCE_NMOL_L = (2.8, 20.7)
 LATE_NIGHT_UPPER_NMOL_L = 2.76
 #: assumption: a profile from mid-reference morning (≈10 nmol/L) to the late-night limit (2.76) over 15 h
@@ -228,7 +228,7 @@ def _threshold(value: float | None) -> float:
     if value is None:
         raise ValueError("outcome criterion without the threshold this endpoint needs")
     return float(value)
-MAYO = "Mayo Clinic Laboratories SALCT (LC-MS/MS) reference values; assay-dependent (clinical-facts §2.2–2.3)"
+MAYO = "Mayo Clinic Laboratories SALCT (LC-MS/MS) reference values; late-night cut-offs are assay-dependent"
 SLOPE = "Adam et al. 2017 Psychoneuroendocrinology 83:25 (diurnal slope: decline per hour)"
 HRV = "Task Force ESC/NASPE 1996 (RMSSD definition); Koch et al. 2019 Psychol Med 49:1948"
 
