@@ -89,6 +89,7 @@ def test_the_scan_finds_a_function_level_import(tmp_path: Path) -> None:
         "hpatwin.cli, hpatwin.cli.score_cmd",
         "hpatwin.cli.plan_cmd, hpatwin.clinic.planner",
         "hpatwin.records, hpatwin.clinic.instruments, hpatwin.clinic.outcomes",
+        "hpatwin.cli.records_cmd, hpatwin.records.exchange, hpatwin.records.backup",
     ],
 )
 def test_scoring_planning_and_records_load_no_jax_or_sympy(modules: str) -> None:

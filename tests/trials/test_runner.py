@@ -29,6 +29,14 @@ def hpa_reference(tmp_path_factory: pytest.TempPathFactory) -> TrialResult:
 
 
 @pytest.fixture(scope="module")
+def hpa_noiseless(tmp_path_factory: pytest.TempPathFactory) -> TrialResult:
+    """The tiny HPA trial with observation noise off (the model's values, as before)."""
+    out = tmp_path_factory.mktemp("hpa") / "noiseless"
+    spec = make_spec(HPA_SPEC, chunk_size=6, observation={"noise": False})
+    return run_trial(spec, out, progress=False)
+
+
+@pytest.fixture(scope="module")
 def threads_cluster() -> Iterator[LocalCluster]:
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
@@ -77,10 +85,10 @@ def test_one_worker_cluster_matches(hpa_reference: TrialResult, tmp_path: Path) 
     pd.testing.assert_frame_equal(_patients(result), _patients(hpa_reference), check_exact=True)
 
 
-def test_trial_patient_equals_a_single_simulation(hpa_reference: TrialResult) -> None:
+def test_trial_patient_equals_a_single_simulation(hpa_noiseless: TrialResult) -> None:
     """A usual-care patient is exactly ``simulate(patient_offset=id)`` with its own parameters."""
-    patients = _patients(hpa_reference)
-    with xr.open_dataset(hpa_reference.out_dir / "traces.nc", engine="h5netcdf") as traces:
+    patients = _patients(hpa_noiseless)
+    with xr.open_dataset(hpa_noiseless.out_dir / "traces.nc", engine="h5netcdf") as traces:
         traces = traces.load()
     assert sorted(set(traces["arm"].values)) == ["relief", "usual_care"]
     row = patients[patients["arm"] == "usual_care"].iloc[0]
@@ -106,6 +114,19 @@ def test_trial_patient_equals_a_single_simulation(hpa_reference: TrialResult) ->
     )
 
 
+def test_noise_off_reproduces_the_noiseless_figures(
+    hpa_reference: TrialResult, hpa_noiseless: TrialResult
+) -> None:
+    """Noise off: visit values are the model's values, equal to a noisy run's latent columns."""
+    noisy, noiseless = _patients(hpa_reference), _patients(hpa_noiseless)
+    latent = [c for c in noisy.columns if c.startswith("latent:")]
+    assert latent and not any(c.startswith("latent:") for c in noiseless.columns)
+    for column in latent:
+        visit = column.removeprefix("latent:")
+        np.testing.assert_array_equal(noiseless[visit].to_numpy(), noisy[column].to_numpy())
+        assert not np.array_equal(noisy[visit].to_numpy(), noisy[column].to_numpy())
+
+
 def test_stress_relief_lowers_late_night_cortisol(hpa_reference: TrialResult) -> None:
     effects = hpa_reference.effects.set_index("endpoint")
     assert effects.loc["cortisol_2300_change", "estimate"] < 0
@@ -114,7 +135,7 @@ def test_stress_relief_lowers_late_night_cortisol(hpa_reference: TrialResult) ->
 
 def test_synthetic_trial_endpoints_report_and_resume(tmp_path: Path) -> None:
     out = tmp_path / "syn"
-    spec = make_spec(SYNTHETIC_SPEC)
+    spec = make_spec(SYNTHETIC_SPEC, observation={"noise": False})  # mechanistic checks
     full = run_trial(spec, out, progress=False)
     patients = _patients(full)
     assert patients["completed"].all()
@@ -150,7 +171,9 @@ def test_synthetic_trial_endpoints_report_and_resume(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError, match="finished run"):
         run_trial(spec, out, progress=False)
     with pytest.raises(FileExistsError, match="different trial"):
-        run_trial(make_spec(SYNTHETIC_SPEC, seed=6), out, progress=False)
+        run_trial(
+            make_spec(SYNTHETIC_SPEC, seed=6, observation={"noise": False}), out, progress=False
+        )
 
     # simulate a crash: drop the merged results and some chunks; a rerun (other chunk size) resumes
     chunks = sorted((out / "chunks").glob("chunk_*.parquet"))

@@ -38,6 +38,9 @@ TWIN_SPEC: dict[str, Any] = {
     "statistics": {"bootstrap_samples": 200},
     "chunk_size": 8,
     "output": {"traces_per_arm": 1, "report": False},
+    # mechanistic checks on the model's values: no observation noise, no enrolment exacerbation
+    "observation": {"noise": False},
+    "natural_course": False,
 }
 
 

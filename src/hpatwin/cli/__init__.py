@@ -43,6 +43,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "hpatwin.cli.plan_to_treatment_cmd",
         "Convert the planned protocol into a treatment plan the twin simulates.",
     ),
+    "records": (
+        "hpatwin.cli.records_cmd",
+        "Patient records: SQLite/PostgreSQL store, FHIR and CSV.",
+    ),
     "trial": ("hpatwin.cli.trial_cmd", "Run an in-silico trial with a report."),
     "power": ("hpatwin.cli.power_cmd", "Power by simulation for a trial spec."),
 }

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from hpatwin.model import default_registry
+from hpatwin.observation.parameters import MODEL as OBSERVATION_MODEL
+from hpatwin.observation.parameters import PARAMETERS as OBSERVATION_PARAMETERS
 from hpatwin.parameters import Evidence
 
 
@@ -24,8 +26,13 @@ from hpatwin.parameters import Evidence
     show_default=True,
 )
 def command(model: str | None, evidence: str | None, fmt: str) -> None:
-    """List every model parameter with value, unit, evidence level and source."""
+    """List every model parameter with value, unit, evidence level and source.
+
+    The observation layer's parameters (measurement error, fluctuation) are listed as
+    model ``observation``.
+    """
     registry = default_registry()
+    registry.add_model(OBSERVATION_MODEL, OBSERVATION_PARAMETERS)
     try:
         chosen = registry.select(model=model, evidence=evidence)
     except ValueError as err:

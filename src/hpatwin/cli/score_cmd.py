@@ -189,14 +189,39 @@ def _records_from_json(path: str, instrument: str) -> list[AdministrationRecord]
     return out
 
 
-def _course_text(records: list[AdministrationRecord]) -> tuple[str, dict[str, Any]]:
+def _check_course_rows(records: list[AdministrationRecord]) -> None:
+    """Refuse inputs that would merge patients or silently reorder administrations."""
+    with_subject = [i for i, r in enumerate(records, start=1) if r.subject is not None]
+    if with_subject and len(with_subject) != len(records):
+        missing = next(i for i, r in enumerate(records, start=1) if r.subject is None)
+        raise OutcomeError(
+            f"administration {missing} has no patient while others have one; "
+            "give every row a patient (column 'patient' or 'subject')"
+        )
+    dated = [r.administered_at is not None for r in records]
+    if any(dated) and not all(dated):
+        missing = dated.index(False) + 1
+        raise OutcomeError(
+            f"administration {missing} has no administered_at while others have one; "
+            "give every row a date or none (file order is used only when no row has a date)"
+        )
+    if not with_subject and all(dated):
+        times = [r.administered_at for r in records]
+        if len(set(times)) != len(times):
+            raise OutcomeError(
+                "several administrations share the same time, as if from several patients; "
+                "add a patient column to compare each patient's own course"
+            )
+
+
+def _one_course(records: list[AdministrationRecord]) -> tuple[list[str], dict[str, Any]]:
     pairs: list[Any]
     if all(r.administered_at is not None for r in records):
         pairs = [(r.administered_at, r.result) for r in records]
     else:
         pairs = [r.result for r in records]
     course = compare_course(pairs)
-    lines = ["Course (first administration = baseline):"]
+    lines: list[str] = []
     names = [c.name for c in course.criteria]
     lines.append("  #  value  change   %change  " + "  ".join(names))
     for p in course.points:
@@ -211,7 +236,37 @@ def _course_text(records: list[AdministrationRecord]) -> tuple[str, dict[str, An
     lines.append("  definitions:")
     for c in course.criteria:
         lines.append(f"    {c.describe()} [{c.evidence}] - {c.source}")
-    return "\n".join(lines), course.to_dict()
+    return lines, course.to_dict()
+
+
+def _course_text(records: list[AdministrationRecord]) -> tuple[str, dict[str, Any]]:
+    """The course, or one course per patient when rows name patients.
+
+    Rows with and without a patient, or with and without a date, are refused: a merged
+    course or a silent reorder would report the wrong response.
+    """
+    _check_course_rows(records)
+    patients = list(dict.fromkeys(r.subject for r in records if r.subject is not None))
+    if len(patients) <= 1:
+        lines, payload = _one_course(records)
+        head = "Course (first administration = baseline):"
+        if patients:
+            head = f"Course for patient {patients[0]} (first administration = baseline):"
+            payload = {**payload, "subject": patients[0]}
+        return "\n".join([head, *lines]), payload
+    texts: list[str] = []
+    per_patient: dict[str, Any] = {}
+    for patient in patients:
+        own = [r for r in records if r.subject == patient]
+        head = f"Course for patient {patient} (first administration = baseline):"
+        if len(own) < 2:
+            texts.append(f"{head}\n  only one administration: no course")
+            per_patient[patient] = None
+            continue
+        lines, payload = _one_course(own)
+        texts.append("\n".join([head, *lines]))
+        per_patient[patient] = payload
+    return "\n\n".join(texts), {"per_patient": per_patient}
 
 
 @click.command("score")
@@ -346,7 +401,9 @@ def command(
             raise click.ClickException(f"--fhir-out: {exc}") from None
     if as_json:
         payload: dict[str, Any] = {"administrations": [_record_json(rec) for rec in records]}
-        if course_json is not None:
+        if course_json is not None and "per_patient" in course_json:
+            payload["courses"] = course_json["per_patient"]
+        elif course_json is not None:
             payload["course"] = course_json
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
         return

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
 
 from hpatwin.cli._trust import apply_trust, trust_options
 from hpatwin.io.atomic import check_writable
-from hpatwin.trials.runner import run_trial
 from hpatwin.trials.spec import TrialSpecError, load_trial_spec
+from hpatwin.trials.study import run_trial
 
 PATIENT_DAYS_PER_S = 15_000
 """Cohort throughput of the twin on the project machine (BENCHMARKS.md), for the estimate."""
@@ -106,5 +107,13 @@ def command(
                 f"{row.endpoint}: {row.arm} vs {row.control} {row.estimate_name} "
                 f"{row.estimate:.3g} [{row.ci_low:.3g}, {row.ci_high:.3g}]"
             )
+            ancova = getattr(row, "ancova_estimate", math.nan)
+            if isinstance(ancova, float) and math.isfinite(ancova):
+                click.echo(
+                    f"  primary (ANCOVA adjusted for baseline, available case): {ancova:.3g} "
+                    f"[{row.ancova_ci_low:.3g}, {row.ancova_ci_high:.3g}], n = "
+                    f"{row.ancova_n:.0f}; Hedges g (pooled baseline SD) "
+                    f"{row.hedges_g_baseline_sd:.2f}"
+                )
     if (result.out_dir / "report.html").exists():
         click.echo(f"report: {result.out_dir / 'report.html'}")

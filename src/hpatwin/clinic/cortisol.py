@@ -238,7 +238,7 @@ class CortisolSample:
                 f"cortisol sample at {when.isoformat()}: {v:g} {self.unit} is "
                 f"{v * UNITS[_canonical_unit(self.unit)]:.3g} nmol/L, far above any salivary "
                 f"value (refused above {SALIVARY_IMPLAUSIBLE_NMOL_L:g} nmol/L): check the value "
-                "and unit (a serum result?)"
+                "(a serum result?)"
             )
         object.__setattr__(self, "value", v)
 

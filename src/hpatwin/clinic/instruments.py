@@ -31,6 +31,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+from numpy.typing import NDArray
+
 __all__ = [
     "INSTRUMENTS",
     "Alert",
@@ -820,6 +823,49 @@ def score(
     if spec.name == "bpi":
         return _score_bpi(spec, values, missing_items, missing)
     return _score_sum(spec, values, missing_items, missing)
+
+
+def score_totals(instrument: str, responses: Any) -> NDArray[np.float64]:
+    """Totals of many complete administrations at once: one row of item responses each.
+
+    The array form of :func:`score` for simulated answers (the observation layer scores
+    thousands of virtual patients per visit): the same :class:`InstrumentSpec`, the same
+    rules — every response a whole number within the item range, no missing item, the
+    total the sum of the items — and the same errors. Only sum-scored instruments
+    (PHQ-9, GAD-7, NRS, PCS, ISI) have a total this way; the BPI has none.
+
+    Example
+    -------
+    >>> score_totals("phq9", [[1, 1, 2, 1, 0, 1, 1, 0, 1], [3] * 9]).tolist()
+    [8.0, 27.0]
+    >>> score_totals("nrs", [[11]])
+    Traceback (most recent call last):
+    ...
+    hpatwin.clinic.instruments.ItemValueError: nrs item 1: 11 is outside the allowed range 0-10
+    """
+    spec = get_spec(instrument)
+    if spec.name == "bpi":
+        raise InstrumentError("bpi: the BPI has no total score; use score() per administration")
+    values = np.asarray(responses)
+    if values.ndim != 2 or values.shape[1] != spec.n_items:
+        raise ResponseCountError(
+            f"{spec.name}: expected rows of {spec.n_items} responses, got an array of shape "
+            f"{values.shape}"
+        )
+    if values.dtype == np.bool_ or not np.issubdtype(values.dtype, np.number):
+        raise ItemValueError(
+            spec.name, "all", f"responses of dtype {values.dtype} are not whole numbers"
+        )
+    as_float = values.astype(np.float64)
+    bad = ~np.isfinite(as_float) | (as_float != np.round(as_float))
+    bad |= (as_float < spec.item_min) | (as_float > spec.item_max)
+    if bad.any():
+        row, column = (int(i) for i in np.argwhere(bad)[0])
+        # the scalar validator words the error exactly as score() would
+        _validate_value(spec, _item_name(spec, column), values[row, column].item())
+        raise MissingItemError(spec.name, _item_name(spec, column), "missing response")
+    total: NDArray[np.float64] = as_float.sum(axis=1)
+    return total
 
 
 def _score_sum(

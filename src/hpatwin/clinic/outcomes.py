@@ -2,8 +2,8 @@
 
 An :class:`OutcomeCriterion` is a configurable, sourced definition ("PHQ-9 response =
 at least 50 % reduction from baseline"). :data:`DEFAULT_CRITERIA` holds the definitions
-confirmed in the project reference (``shared/reference/clinical-facts.md`` §1), each with
-its citation; programmes that use other definitions build their own criteria (for example
+with a primary citation each (Kroenke 2001, ICSI, Löwe 2004, IMMPACT/Dworkin 2008,
+Farrar 2001, Spitzer 2006, Morin 2011, Yang 2009); programmes that use other definitions build their own criteria (for example
 :data:`PHQ9_RESPONSE_BELOW_10`, the alternative "response = PHQ-9 < 10").
 
 :func:`compare_course` compares two or more administrations of one instrument: change
@@ -211,7 +211,7 @@ class OutcomeCriterion:
 
 
 DEFAULT_CRITERIA: tuple[OutcomeCriterion, ...] = (
-    # PHQ-9 (clinical-facts.md 1.1)
+    # PHQ-9 (Kroenke, Spitzer, Williams, J Gen Intern Med 2001;16:606)
     OutcomeCriterion("response", "phq9", _ICSI, min_reduction_fraction=0.5),
     OutcomeCriterion("remission", "phq9", _ICSI_REMISSION, below=5),
     OutcomeCriterion(
@@ -236,7 +236,7 @@ DEFAULT_CRITERIA: tuple[OutcomeCriterion, ...] = (
         evidence="assumption",
         note="Assumption: the 5-point individual-change threshold applied to worsening.",
     ),
-    # GAD-7 (clinical-facts.md 1.2)
+    # GAD-7 (Spitzer et al., Arch Intern Med 2006;166:1092)
     OutcomeCriterion(
         "mic",
         "gad7",
@@ -244,7 +244,7 @@ DEFAULT_CRITERIA: tuple[OutcomeCriterion, ...] = (
         min_reduction_fraction=0.268,
         note="~26.8 % reduction at moderate baseline severity (threshold -1.5 points).",
     ),
-    # Pain NRS (clinical-facts.md 1.3)
+    # Pain NRS (IMMPACT: Dworkin et al., J Pain 2008;9:105)
     OutcomeCriterion(
         "mic",
         "nrs",
@@ -261,7 +261,7 @@ DEFAULT_CRITERIA: tuple[OutcomeCriterion, ...] = (
         min_reduction_points=2,
         note="Larger changes were needed in cohorts and non-drug RCTs (PMC9299931).",
     ),
-    # BPI (clinical-facts.md 1.4)
+    # BPI (Cleeland; IMMPACT benchmarks applied)
     OutcomeCriterion(
         "mic_interference", "bpi", _IMMPACT, measure="interference", min_reduction_points=1
     ),
@@ -274,7 +274,7 @@ DEFAULT_CRITERIA: tuple[OutcomeCriterion, ...] = (
         evidence="assumption",
         note="Assumption: the NRS 30 % benchmark applied to the BPI severity composite.",
     ),
-    # ISI (clinical-facts.md 1.6)
+    # ISI (Morin et al., Sleep 2011;34:601; Yang et al. 2009)
     OutcomeCriterion("mic", "isi", _YANG_2009, min_reduction_points=6),
     OutcomeCriterion(
         "moderate_improvement",
@@ -288,7 +288,7 @@ DEFAULT_CRITERIA: tuple[OutcomeCriterion, ...] = (
         f"{_MORIN_2011} (< 8 often used as remission)",
         below=8,
     ),
-    # PCS: no MIC in the project reference (UNCONFIRMED) - configure one with its source.
+    # PCS: no confirmed MIC was found - configure one with its source.
 )
 
 PHQ9_RESPONSE_BELOW_10 = OutcomeCriterion(

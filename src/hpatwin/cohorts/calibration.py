@@ -1,6 +1,6 @@
 """Calibration of the twin on virtual populations against the epidemiology targets.
 
-Three figures (SPEC §1, issue "pain-depression layer"):
+Three epidemiological figures the virtual population must reproduce:
 
 1. among chronic-pain patients starting from onset, the share reaching PHQ-9 ≥ 10
    within one simulated year (target 30-60 %; source article, Bair et al. 2003);

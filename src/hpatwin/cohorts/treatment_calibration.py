@@ -52,6 +52,11 @@ from numpy.typing import NDArray
 from hpatwin.cohorts.population import generate_population, population_parameters
 from hpatwin.engine.api import steady_state
 from hpatwin.model.catalogue import get_model
+from hpatwin.model.natural_course import (  # noqa: F401 (re-exported)
+    ENROLMENT_EXACERBATION,
+    EXACERBATION_STATE,
+    with_enrolment_exacerbation,
+)
 from hpatwin.model.phenotypes import get_phenotype
 from hpatwin.simulation import simulate
 
@@ -68,11 +73,6 @@ PAIN_INCLUSION_NRS = 4.0
 #: weekday number of each name (plans start on a Monday)
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 _TRANSIENT = {"dex_gut_mg", "dex_plasma_ng_ml", "crh_exogenous"}
-#: the twin's exacerbation state and its value at enrolment: 1 by definition (the state is
-#: normalised to its size at enrolment; its effects are sized by the model parameters
-#: ``exacerbation_mood_share``, ``exacerbation_nociception`` and its resolution by
-#: ``exacerbation_resolution_time_constant_days``)
-EXACERBATION_STATE, ENROLMENT_EXACERBATION = "symptom_exacerbation", 1.0
 
 
 def ea_plan(
@@ -198,7 +198,7 @@ def enrol(
     }
     state = steady_state(get_model("twin"), parameters, n_patients=n, dt=COHORT_DT_MIN)
     if exacerbation:
-        state = {**state, EXACERBATION_STATE: np.full(n, ENROLMENT_EXACERBATION)}
+        state = with_enrolment_exacerbation(state)
     baseline = simulate(
         "twin",
         days=COHORT_DT_MIN / 1440,

@@ -16,7 +16,7 @@ through their hooks:
   giving the article's ordering (cortisol fall and antidepressant effect 2/100 ≥ 2 > 100 Hz).
 * **Non-specific effects** of any needling (the only effects of sham).
 * **Dry needling** clears trigger-point load and lowers sympathetic tone for the next
-  half hour (source article; the literature also reports acute rises, clinical-facts §6).
+  half hour (source article; the literature also reports acute rises: Lázaro-Navas et al., IJERPH 2021;18:6018).
 * **CBT** lowers catastrophising through a slowly decaying skills state.
 * **Drugs**: one-compartment oral PK from ``hpatwin.treatments`` (sourced), Emax PD:
   SNRIs raise 5-HT and NA and add spinal noradrenergic analgesia, the SSRI raises 5-HT
@@ -45,8 +45,8 @@ from hpatwin.parameters import Evidence, drug_pk_parameters
 
 COMPONENT = "treatment_effects"
 ASSUME = Evidence.ASSUMPTION
-ARTICLE = "source article (shared/reference/source-article.txt)"
-HAN = "Han 2003/2004 (clinical-facts §3.1): 2 Hz → enkephalin/β-endorphin, 100 Hz → dynorphin"
+ARTICLE = "source article (the narrative review hpatwin implements: 'The Bidirectional Link Between Chronic Pain and Depression')"
+HAN = "Han, Trends Neurosci 2003;26:17 and Neurosci Lett 2004;361:258: 2 Hz → enkephalin/β-endorphin, 100 Hz → dynorphin"
 
 #: EA pathways beyond acute analgesia that ``ablate`` can switch off.
 EA_PATHWAYS: dict[str, str] = {
@@ -170,7 +170,7 @@ def add_treatment_effects(b: ModelBuilder) -> TreatmentEffects:
         "1",
         "manual needling as a fraction of low-frequency EA drive",
         "manual de-qi stimulation recruits the same afferents with a weaker, "
-        "irregular drive; EA vs manual differed little in chronic LBP (clinical-facts §3.3)",
+        "irregular drive; EA vs manual differed little in chronic low back pain over 12 sessions (a Brazilian RCT, secondary summary)",
         upper=2,
     )
     # acute release follows the drive itself; alternation's synergy acts on the course (the
@@ -261,7 +261,7 @@ def add_treatment_effects(b: ModelBuilder) -> TreatmentEffects:
         "1/min",
         "acute autonomic effect build-up per minute of dry needling",
         "article: heart rate and systolic pressure fall over 30 min after upper-trapezius "
-        "needling (literature conflicting, clinical-facts §6)",
+        "needling (literature conflicting: Abbaszadeh-Amirdehi et al., Acupunct Med 2017;35:85; Lázaro-Navas et al., IJERPH 2021;18:6018)",
         upper=10,
     )
     auto_half = par(
@@ -463,7 +463,7 @@ def add_treatment_effects(b: ModelBuilder) -> TreatmentEffects:
         0.3,
         "1",
         "maximal non-specific (sham) analgesia",
-        "sham acupuncture has effects on pain: Vickers (clinical-facts §3.3) ≈ 0.5 SD vs no "
+        "sham acupuncture has effects on pain: Vickers et al., J Pain 2018;19:455 ≈ 0.5 SD vs no "
         "acupuncture but only ≈ 0.2 SD vs sham, so sham carries over half of the effect; "
         "calibrated with hpatwin.cohorts.treatment_calibration (docs/treatments.md); was 0.12, which "
         "gave EA vs sham 0.38 SD",
@@ -532,7 +532,7 @@ def add_treatment_effects(b: ModelBuilder) -> TreatmentEffects:
             "Lin, Hao, Chen, Han 1993 (rats): tolerance after ~5 h of simultaneous but ~10 h of "
             "alternating stimulation, i.e. about half the induction rate",
             upper=1,
-            source="Lin, Hao, Chen, Han 1993 (via hpa-models.md §4.3)",
+            source="Lin, Hao, Chen, Han 1993 (rats; alternating 2/100 Hz postpones EA tolerance)",
             evidence=Evidence.ANIMAL_STUDY,
         )
         * alternating,

@@ -1,10 +1,16 @@
-"""Patient records and interchange formats (FHIR R4, CSV).
+"""Patient records (a SQLite/PostgreSQL store with migrations) and interchange formats (FHIR R4, CSV).
+
+See ``docs/records.md``. :class:`RecordStore` opens a store by URL and has one method per
+write path; :func:`load_patient_record` returns a patient's full record as frozen
+dataclasses.
 
 Example
 -------
->>> from hpatwin.records import DEFAULT_CODES
+>>> from hpatwin.records import DEFAULT_CODES, RecordStore
 >>> DEFAULT_CODES.get("phq9.total").code
 '44261-6'
+>>> RecordStore("sqlite://").init()
+'0002_safety_alerts'
 """
 
 from hpatwin.records.csv_io import (
@@ -22,6 +28,7 @@ from hpatwin.records.csv_io import (
     write_rr_csv,
     write_vitals_csv,
 )
+from hpatwin.records.entries import PatientRecord, Stored
 from hpatwin.records.fhir import (
     DEFAULT_CODES,
     LOCAL_SYSTEM,
@@ -50,6 +57,7 @@ from hpatwin.records.fhir import (
     vital_signs_observations,
     write_bundle,
 )
+from hpatwin.records.store import RecordStore, load_patient_record
 
 __all__ = [
     "ADMINISTRATION_COLUMNS",
@@ -63,12 +71,16 @@ __all__ = [
     "CsvError",
     "FhirError",
     "HrvRecord",
+    "PatientRecord",
     "QuestionnaireRecord",
+    "RecordStore",
     "ScoreObservation",
+    "Stored",
     "VitalsRecord",
     "bundle",
     "cortisol_observation",
     "hrv_observation",
+    "load_patient_record",
     "parse_bundle",
     "parse_cell",
     "parse_cortisol_observation",

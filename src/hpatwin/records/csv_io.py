@@ -76,7 +76,9 @@ ADMINISTRATION_COLUMNS: tuple[str, ...] = (
     "total",
     "severity",
 )
-_META = ("administered_at", "subject", "id", "date")
+_META = ("administered_at", "subject", "patient", "id", "date")
+#: columns naming the patient (``patient`` is an alias of ``subject``)
+PATIENT_COLUMNS = ("subject", "patient")
 
 
 class CsvError(ValueError):
@@ -191,6 +193,13 @@ def _parse_time(text: str, where: str) -> datetime | None:
     return when
 
 
+def _subject_cell(row: Mapping[str, str], where: str) -> str | None:
+    subject, patient = row.get("subject", "").strip(), row.get("patient", "").strip()
+    if subject and patient and subject != patient:
+        raise CsvError(f"{where}: columns subject and patient disagree; give one patient column")
+    return subject or patient or None
+
+
 @dataclass(frozen=True)
 class AdministrationRecord:
     """One scored administration with its time and subject, as stored in CSV.
@@ -212,6 +221,7 @@ def write_administrations_csv(
     records: Sequence[AdministrationRecord],
     *,
     overwrite: bool = True,
+    subject_column: str = "subject",
 ) -> None:
     """Write administrations (any mix of instruments) to CSV, atomically.
 
@@ -240,7 +250,10 @@ def write_administrations_csv(
             r.severity or "",
         ]
 
-    _write(path, ADMINISTRATION_COLUMNS, (row(r) for r in records), overwrite)
+    if subject_column not in PATIENT_COLUMNS:
+        raise ValueError(f"subject_column: one of {', '.join(PATIENT_COLUMNS)}")
+    header = tuple(subject_column if c == "subject" else c for c in ADMINISTRATION_COLUMNS)
+    _write(path, header, (row(r) for r in records), overwrite)
 
 
 def read_administrations_csv(
@@ -306,7 +319,7 @@ def read_administrations_csv(
                 administered_at=_parse_time(
                     row.get("administered_at", ""), f"{where} column administered_at"
                 ),
-                subject=row.get("subject", "").strip() or None,
+                subject=_subject_cell(row, where),
             )
         )
     return out
@@ -375,7 +388,7 @@ def iter_instrument_csv(
                 row.get("administered_at", "") or row.get("date", ""),
                 f"{where} column administered_at",
             ),
-            subject=row.get("subject", "").strip() or None,
+            subject=_subject_cell(row, where),
         )
 
 

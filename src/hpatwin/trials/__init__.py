@@ -30,8 +30,9 @@ from hpatwin.trials.arms import (
 from hpatwin.trials.endpoints import CATALOGUE
 from hpatwin.trials.population import allocate_arms, generate_population
 from hpatwin.trials.power import PowerResult, power_analysis
-from hpatwin.trials.runner import PreparedTrial, TrialResult, prepare_trial, run_trial
+from hpatwin.trials.runner import PreparedTrial, TrialResult, prepare_trial
 from hpatwin.trials.spec import TrialSpec, TrialSpecError, load_trial_spec, parse_spec
+from hpatwin.trials.study import run_trial
 
 __all__ = [
     "CATALOGUE",

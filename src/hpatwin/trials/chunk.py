@@ -52,9 +52,11 @@ from hpatwin.engine.api import (
 )
 from hpatwin.engine.inputs import InputValue, PulseTrain, Schedule
 from hpatwin.model.definition import OdeModel
+from hpatwin.model.natural_course import with_enrolment_exacerbation
 from hpatwin.simulation import simulate
 from hpatwin.trials.arms import ResolvedArm
 from hpatwin.trials.endpoints import (
+    MEASURES,
     ConfiguredEndpoint,
     Role,
     configure_endpoints,
@@ -63,11 +65,23 @@ from hpatwin.trials.endpoints import (
     required_measures,
 )
 from hpatwin.trials.models import resolve_model
+from hpatwin.trials.observed import (
+    SCORES,
+    TrialVisits,
+    conduct_measures,
+    natural_course_on,
+    observe_cortisol_block,
+    trial_visits,
+)
 from hpatwin.trials.population import PARAMETER_PREFIX, TREATMENT_PREFIX
 from hpatwin.trials.spec import TrialSpec
 
 PULSE_INPUT = "ultradian_pulse"
 ENDPOINT_PREFIX = "endpoint:"
+#: the model's expected value at a visit (trials with observation noise)
+LATENT_PREFIX = "latent:"
+#: observed scores at the screening visit
+SCREENING_PREFIX = "screening:"
 DAILY_PREFIX = "daily:"
 _BUCKET_STEP = 16
 _MIN_WIDTH = 8
@@ -362,7 +376,7 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
     spec = task.spec
     model = resolve_model(spec.model)
     endpoints = configure_endpoints(spec)
-    measures = required_measures(endpoints)
+    measures = conduct_measures(spec, required_measures(endpoints))
     patients = task.patients.sort_values("patient_id").reset_index(drop=True)
     ids = patients["patient_id"].to_numpy(dtype=np.int64)
     n = len(ids)
@@ -408,6 +422,8 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
             parts.append({name: np.asarray(v)[: len(block)] for name, v in steady.items()})
         engine_s += time.perf_counter() - tick
         initial = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    if natural_course_on(spec, model):
+        initial = with_enrolment_exacerbation(initial)
 
     arm_of = patients["arm"].to_numpy(dtype=object)
     groups: dict[tuple[str, tuple[float, ...]], list[int]] = {}
@@ -418,10 +434,12 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
         groups.setdefault(key, []).append(row)
 
     roles: dict[Role, str] = {}
-    for endpoint in endpoints:
-        for role in endpoint.definition.roles:
-            roles[role] = readout_for(role, spec.readouts)
+    for measure in measures:
+        role = MEASURES[measure].role
+        roles[role] = readout_for(role, spec.readouts)
     daily: dict[str, NDArray[np.float64]] = {m: np.full((n_days, n), np.nan) for m in measures}
+    screening_latent = {m: np.full(n, np.nan) for m in SCORES if m in measures}
+    cortisol: dict[tuple[str, int], NDArray[np.float64]] = {}
     trace_parts: list[xr.Dataset] = []
     trace_set = set(task.trace_ids)
     trace_variables = list(spec.output.trace_variables or model.readout_names)
@@ -496,6 +514,11 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
         )
         for measure, array in group_daily.items():
             daily[measure][:, rows] = array
+        for measure, values in screening_latent.items():
+            values[rows] = readout_arrays[MEASURES[measure].role][0]  # enrolment, time 0
+        block_cortisol = observe_cortisol_block(readout_arrays, ids[rows], measures, spec)
+        for visit_key, visit_values in block_cortisol.items():
+            cortisol.setdefault(visit_key, np.full(n, np.nan))[rows] = visit_values
         traced = rows[[int(ids[row]) in trace_set for row in rows]]
         if len(traced):
             # traces come from their own run: recording more variables changes the compiled
@@ -513,7 +536,8 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
             )
             trace_parts.append(part)
 
-    table = _patient_table(patients, daily, endpoints, spec)
+    visits = trial_visits(spec, daily, screening_latent, cortisol, ids, measures)
+    table = _patient_table(patients, daily, visits, endpoints, spec)
     traces = None
     if trace_parts:
         traces = xr.concat(trace_parts, dim="patient").sortby("patient")
@@ -526,18 +550,23 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
 def _patient_table(
     patients: pd.DataFrame,
     daily: Mapping[str, NDArray[np.float64]],
+    recorded: TrialVisits,
     endpoints: list[ConfiguredEndpoint],
     spec: TrialSpec,
 ) -> pa.Table:
-    visits: dict[tuple[str, int], NDArray[np.float64]] = {
-        (measure, day): values[day] for measure, values in daily.items() for day in spec.visits_days
-    }
+    visits = recorded.values
     frame = patients.copy()
     completed = np.ones(len(frame), dtype=bool)
     for (measure, day), values in visits.items():
         frame[f"{measure}@day{day}"] = values
         completed &= np.isfinite(values)
     frame["completed"] = completed
+    for (measure, day), values in recorded.latent.items():
+        frame[f"{LATENT_PREFIX}{measure}@day{day}"] = values
+    for measure, values in recorded.screening.items():
+        frame[f"{SCREENING_PREFIX}{measure}"] = values
+    frame["enrolled"] = recorded.enrolled
+    frame["visits_attended"] = recorded.attended.sum(axis=0).astype(np.int64)
     for endpoint in endpoints:
         frame[ENDPOINT_PREFIX + endpoint.key] = endpoint.evaluate(visits)
     table = pa.Table.from_pandas(frame, preserve_index=False)

@@ -26,6 +26,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from hpatwin.clinic.outcomes import criteria_for
 from hpatwin.model.definition import OdeModel
 from hpatwin.trials.spec import EndpointSpec, ReadoutsSpec, SamplingSpec, TrialSpec
 
@@ -33,7 +34,7 @@ Role = Literal["phq9", "pain_nrs", "salivary_cortisol", "rmssd"]
 MeasureKind = Literal["day_mean", "morning", "evening", "slope"]
 Array = NDArray[np.float64]
 
-#: Mayo Clinic Laboratories SALCT (LC-MS/MS) salivary cortisol reference values (clinical-facts §2.2)
+#: Mayo Clinic Laboratories SALCT (LC-MS/MS) salivary cortisol reference values
 MORNING_REFERENCE_NMOL_L = (2.8, 20.7)
 LATE_NIGHT_UPPER_NMOL_L = 2.76
 #: assumption: a profile from mid-reference morning (≈10 nmol/L) to the late-night limit (2.76) over 15 h
@@ -216,8 +217,18 @@ def _slope_normalisation(
 
 IMMPACT = "Dworkin et al. 2008 J Pain 9:105 (IMMPACT); Farrar et al. 2001 Pain 94:149"
 PHQ9 = "Kroenke, Spitzer & Williams 2001 J Gen Intern Med 16:606"
-RESPONSE = "ICSI depression guideline; quality measure CBE 1885 (response ≥ 50 % reduction)"
-MAYO = "Mayo Clinic Laboratories SALCT (LC-MS/MS) reference values; assay-dependent (clinical-facts §2.2–2.3)"
+# Response, remission and IMMPACT thresholds are the clinic's outcome criteria (one definition,
+# hpatwin.clinic.outcomes): a trial endpoint and a real patient's course use the same numbers.
+PHQ9_RESPONSE, PHQ9_REMISSION = criteria_for("phq9", ["response", "remission"])
+NRS_RESPONSE, NRS_SUBSTANTIAL = criteria_for("nrs", ["response", "substantial_response"])
+
+
+def _threshold(value: float | None) -> float:
+    """A criterion's threshold as the endpoint's default (every criterion used here sets one)."""
+    if value is None:
+        raise ValueError("outcome criterion without the threshold this endpoint needs")
+    return float(value)
+MAYO = "Mayo Clinic Laboratories SALCT (LC-MS/MS) reference values; late-night cut-offs are assay-dependent"
 SLOPE = "Adam et al. 2017 Psychoneuroendocrinology 83:25 (diurnal slope: decline per hour)"
 HRV = "Task Force ESC/NASPE 1996 (RMSSD definition); Koch et al. 2019 Psychol Med 49:1948"
 
@@ -248,9 +259,9 @@ CATALOGUE: dict[str, EndpointDefinition] = {
             ("phq9",),
             "",
             "response: PHQ-9 reduced by ≥ threshold (fraction, default 0.5) from baseline",
-            RESPONSE,
+            PHQ9_RESPONSE.source,
             _reduction_at_least("phq9"),
-            0.5,
+            _threshold(PHQ9_RESPONSE.min_reduction_fraction),
             (0.01, 1.0),
             "minimum relative reduction",
         ),
@@ -260,9 +271,9 @@ CATALOGUE: dict[str, EndpointDefinition] = {
             ("phq9",),
             "",
             "remission: PHQ-9 at follow-up < threshold (default 5)",
-            PHQ9 + "; ICSI depression guideline",
+            PHQ9 + "; " + PHQ9_REMISSION.source,
             _below("phq9"),
-            5.0,
+            _threshold(PHQ9_REMISSION.below),
             (0.5, 27.0),
             "PHQ-9 points (strictly below)",
         ),
@@ -290,9 +301,9 @@ CATALOGUE: dict[str, EndpointDefinition] = {
             ("pain_nrs",),
             "",
             "moderately important improvement: pain NRS reduced by ≥ 30 % (IMMPACT)",
-            IMMPACT,
+            NRS_RESPONSE.source,
             _reduction_at_least("pain_nrs"),
-            0.30,
+            _threshold(NRS_RESPONSE.min_reduction_fraction),
             (0.01, 1.0),
             "minimum relative reduction",
         ),
@@ -302,9 +313,9 @@ CATALOGUE: dict[str, EndpointDefinition] = {
             ("pain_nrs",),
             "",
             "substantial improvement: pain NRS reduced by ≥ 50 % (IMMPACT)",
-            IMMPACT,
+            NRS_SUBSTANTIAL.source,
             _reduction_at_least("pain_nrs"),
-            0.50,
+            _threshold(NRS_SUBSTANTIAL.min_reduction_fraction),
             (0.01, 1.0),
             "minimum relative reduction",
         ),

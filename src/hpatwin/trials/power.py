@@ -52,7 +52,7 @@ from numpy.typing import NDArray
 from hpatwin.io.atomic import atomic_path, refuse_overwrite
 from hpatwin.trials.chunk import ENDPOINT_PREFIX
 from hpatwin.trials.endpoints import configure_endpoints
-from hpatwin.trials.runner import TrialResult, prepare_trial, run_trial
+from hpatwin.trials.runner import TrialResult, enrolled_patients, prepare_trial, run_trial
 from hpatwin.trials.spec import TrialSpec, load_trial_spec
 from hpatwin.trials.statistics import (
     bootstrap_distribution,
@@ -255,7 +255,7 @@ def power_analysis(
         overwrite=overwrite,
         reuse_complete=True,
     )
-    patients = pool.patients()
+    patients = enrolled_patients(pool.patients())  # screen failures are never analysed
     primary = spec.primary_endpoint_key()
     kind = _endpoint_kind(spec, primary)
     table = power_from_pool(

@@ -21,23 +21,30 @@ import base64
 import html
 import io
 import math
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import xarray as xr
 from matplotlib.figure import Figure
 
 from hpatwin.io.atomic import atomic_path
-from hpatwin.trials.chunk import DAILY_PREFIX, ENDPOINT_PREFIX
+from hpatwin.trials.chunk import ENDPOINT_PREFIX
 from hpatwin.trials.endpoints import MEASURES
-
-if TYPE_CHECKING:  # the runner calls this module; only its type is needed here
-    from hpatwin.trials.runner import PreparedTrial
+from hpatwin.trials.observed import natural_course_on
+from hpatwin.trials.report_summary import clip_band, conduct_rows, describe_arm
+from hpatwin.trials.runner import (
+    PreparedTrial,
+    analyse,
+    daily_summary,
+    enrolled_patients,
+    prepare_trial,
+)
+from hpatwin.trials.spec import TrialSpec, _example_spec
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:72rem;
@@ -173,7 +180,7 @@ def consort_table(prepared: PreparedTrial, patients: pd.DataFrame) -> pd.DataFra
                 "arm": arm.name,
                 "allocated": len(group),
                 "completed": completed,
-                "not completed (numerical failure)": len(group) - completed,
+                "not completed (dropout, missed visit)": len(group) - completed,
                 "analysed (primary endpoint)": analysed,
                 "not applicable / missing": completed - analysed,
             }
@@ -196,13 +203,14 @@ def _trajectory_figures(prepared: PreparedTrial, daily_path: Path) -> list[str]:
             mean = summary[f"{measure}_mean"].sel(arm=arm).to_numpy()
             sd = summary[f"{measure}_sd"].sel(arm=arm).to_numpy()
             line = axes.plot(days, mean, label=arm)[0]
-            axes.fill_between(days, mean - sd, mean + sd, color=line.get_color(), alpha=0.18)
+            low, high = clip_band(measure, mean - sd, mean + sd)  # within the instrument range
+            axes.fill_between(days, low, high, color=line.get_color(), alpha=0.18)
         for visit in prepared.spec.visits_days:
             axes.axvline(visit, color="#9aa7b6", lw=0.8, ls=":")
         axes.set_xlabel("day")
         axes.set_ylabel(f"{info.label} ({info.unit})")
         axes.legend(frameon=False, fontsize=8)
-        axes.set_title(f"{info.label}: mean ± SD per arm (dotted: visits)", fontsize=10)
+        axes.set_title(f"{info.label}: model mean ± SD per arm (dotted: visits)", fontsize=10)
         figures.append(_png(figure))
     return figures
 
@@ -225,6 +233,89 @@ def _forest_figure(effects: pd.DataFrame) -> str | None:
     return _png(figure)
 
 
+def _observation_text(spec: TrialSpec) -> str:
+    if spec.observation.noise:
+        return (
+            "observed values: PHQ-9 from nine integer items, integer NRS, assayed cortisol "
+            "at jittered sampling times, day-to-day RMSSD, visit-to-visit fluctuation "
+            "(docs/observation.md)"
+        )
+    return "noise off: the model's expected values"
+
+
+def _screening_text(spec: TrialSpec) -> str:
+    screening = spec.screening
+    if not screening.active:
+        return "none (every generated patient enrolled)"
+    rules = []
+    for label, low, high in (
+        ("PHQ-9", screening.phq9_min, screening.phq9_max),
+        ("NRS", screening.nrs_min, screening.nrs_max),
+    ):
+        if low is not None:
+            rules.append(f"{label} ≥ {low}")
+        if high is not None:
+            rules.append(f"{label} ≤ {high}")
+    return f"{', '.join(rules)} at screening, {screening.days_before_baseline} days before baseline"
+
+
+def _natural_course_text(prepared: PreparedTrial) -> str:
+    if natural_course_on(prepared.spec, prepared.model):
+        return "enrolment during an exacerbation that resolves by itself"
+    return "off"
+
+
+def _dropout_text(spec: TrialSpec) -> str:
+    dropout = spec.dropout
+    if not dropout.active:
+        return "none"
+    parts = []
+    if dropout.mechanism != "none" and dropout.probability_per_visit > 0:
+        text = f"{dropout.mechanism.upper()} {dropout.probability_per_visit:g} per visit"
+        if dropout.mechanism == "mar":
+            text += (
+                f", odds × {dropout.mar_odds_ratio_per_point:g} per point of "
+                f"{dropout.mar_predictor} above {dropout.mar_reference_phq9:g}"
+            )
+        parts.append(text)
+    if dropout.missed_visit_probability > 0:
+        parts.append(f"missed visits {dropout.missed_visit_probability:g} (MCAR)")
+    return "; ".join(parts)
+
+
+def _primary_analysis_html(effects: pd.DataFrame, confidence: float) -> str:
+    if "ancova_estimate" not in effects:
+        return ""
+    rows = effects[effects["ancova_estimate"].notna() | effects["ancova_n"].notna()]
+    if rows.empty:
+        return ""
+    columns = [
+        "endpoint",
+        "arm",
+        "ancova_n",
+        "ancova_estimate",
+        "ancova_ci_low",
+        "ancova_ci_high",
+        "ancova_p_value",
+        "hedges_g_baseline_sd",
+        "hedges_g_baseline_sd_ci_low",
+        "hedges_g_baseline_sd_ci_high",
+        "completers_estimate",
+        "completers_n",
+        "locf_estimate",
+        "locf_n",
+    ]
+    statement = str(rows["missing_data"].iloc[0])
+    return (
+        "<h3>Primary analysis: ANCOVA adjusted for baseline</h3>"
+        + html_table(rows[columns])
+        + f"<p class='note'>Arm minus control, adjusted for the baseline value ({confidence:.0%} "
+        "t interval). Missing visits: "
+        + html.escape(statement)
+        + ". Hedges' g: change over the pooled baseline SD (bootstrap interval).</p>"
+    )
+
+
 def render_report(
     *,
     prepared: PreparedTrial,
@@ -238,8 +329,7 @@ def render_report(
 
     Example
     -------
-    >>> from hpatwin.trials.examples import example_report_inputs
-    >>> prepared, patients, daily, summaries, effects = example_report_inputs()
+    >>> prepared, patients, daily, summaries, effects = _example_inputs()
     >>> page = render_report(prepared=prepared, patients=patients, daily_path=daily,
     ...                      endpoints=summaries, effects=effects, timing={})
     >>> "<section id='trajectories'>" in page and page.count("data:image/png") == 2
@@ -281,6 +371,10 @@ def render_report(
                     ("duration", f"{spec.duration_days} days"),
                     ("visits (days)", ", ".join(str(d) for d in spec.visits_days)),
                     ("primary endpoint", spec.primary_endpoint_key()),
+                    ("observation", _observation_text(spec)),
+                    ("screening", _screening_text(spec)),
+                    ("natural course", _natural_course_text(prepared)),
+                    ("dropout", _dropout_text(spec)),
                     ("seed", spec.seed),
                     ("spec fingerprint", prepared.fingerprint[:16]),
                 ],
@@ -290,21 +384,19 @@ def render_report(
         "<h3>Arms</h3><ul>",
     ]
     for arm in prepared.arms.values():
-        what = []
-        for name, change in arm.inputs.items():
-            points = ", ".join(f"day {t / 1440:g}: {v:g}" for t, v in change.changes)
-            what.append(f"input {name} ({change.mode}) {points}")
-        what += [f"parameter {k} = {v:g}" for k, v in arm.parameters.items()]
-        if arm.plan:
-            what.append(f"plan {arm.plan}")
-        text = "; ".join(what) or "no study treatment"
+        text = describe_arm(arm)
+        if arm.description and text == "no study treatment":
+            text = ""  # the description already says so
         parts.append(f"<li><b>{esc(arm.name)}</b>: {esc(arm.description or '')} {esc(text)}</li>")
     parts.append("</ul></section>")
 
+    conduct = conduct_rows(patients, [arm.name for arm in spec.arms])
+    patients = enrolled_patients(patients)
     consort = consort_table(prepared, patients)
     parts.append("<section id='consort'><h2>Participant flow (CONSORT-style)</h2>")
     parts.append(
-        f"<div class='flow'><div class='box'>generated and randomised<br><b>{prepared.n_patients}</b></div>"
+        f"<div class='flow'><div class='box'>screened<br><b>{prepared.n_patients}</b><br>"
+        f"enrolled <b>{int(conduct['enrolled'].sum())}</b></div>"
         + "".join(
             f"<div class='box'>{esc(r['arm'])}<br>allocated <b>{r['allocated']}</b><br>"
             f"completed <b>{r['completed']}</b><br>analysed <b>{r['analysed (primary endpoint)']}</b></div>"
@@ -312,12 +404,14 @@ def render_report(
         )
         + "</div>"
     )
+    parts.append(html_table(conduct))
     parts.append(html_table(consort))
     parts.append(
-        "<p class='note'>In silico every allocated patient is followed up; a patient counts as "
-        "not completed only if the simulation produced non-finite values. Binary endpoints "
-        "may be not applicable (e.g. slope normalisation for patients normal at baseline).</p>"
-        "</section>"
+        "<p class='note'>Screening applies the inclusion criteria to observed scores at the "
+        "screening visit; screen failures are not analysed. Among the enrolled, a patient "
+        "counts as not completed after dropout or a missed visit (or, rarely, non-finite "
+        "simulated values). Binary endpoints may be not applicable (e.g. slope normalisation "
+        "for patients normal at baseline).</p></section>"
     )
 
     parts.append("<section id='baseline'><h2>Baseline characteristics</h2>")
@@ -351,6 +445,8 @@ def render_report(
             "p_value",
             "test",
         ]
+        parts.append(_primary_analysis_html(effects, confidence))
+        parts.append("<h3>Unadjusted comparisons</h3>")
         parts.append(html_table(effects[columns]))
         parts.append(
             f"<p class='note'>{confidence:.0%} percentile bootstrap intervals "
@@ -405,8 +501,7 @@ def write_report(
     Example
     -------
     >>> import pathlib, tempfile
-    >>> from hpatwin.trials.examples import example_report_inputs
-    >>> prepared, patients, daily, summaries, effects = example_report_inputs()
+    >>> prepared, patients, daily, summaries, effects = _example_inputs()
     >>> path = write_report(pathlib.Path(tempfile.mkdtemp()) / "r.html", prepared=prepared,
     ...     patients=patients, daily_path=daily, endpoints=summaries, effects=effects, timing={})
     >>> "<section id='consort'>" in path.read_text(encoding="utf-8")
@@ -425,55 +520,21 @@ def write_report(
     return path
 
 
-def daily_summary(daily_path: Path, arms: Sequence[str], measures: Sequence[str]) -> xr.Dataset:
-    """Per-arm daily mean and SD of each measure, streamed from ``daily.parquet``.
-
-    Returns a Dataset with variables ``<measure>_mean``/``_sd``/``_n`` over
-    ``(arm, day)``; memory does not grow with the number of patients.
-
-    Example
-    -------
-    >>> import pathlib, tempfile, pyarrow as pa, pyarrow.parquet as pq
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "daily.parquet"
-    >>> values = pa.FixedSizeListArray.from_arrays(pa.array([1.0, 2.0, 3.0, 4.0]), 2)
-    >>> pq.write_table(pa.table({"arm": ["a", "a"], "daily:phq9": values}), path)
-    >>> daily_summary(path, ["a"], ["phq9"])["phq9_mean"].values.tolist()
-    [[2.0, 3.0]]
-    """
-    parquet = pq.ParquetFile(daily_path)
-    n_days: int | None = None
-    sums: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
-    squares: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
-    counts: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
-    index = {arm: k for k, arm in enumerate(arms)}
-    columns = ["arm", *(DAILY_PREFIX + m for m in measures)]
-    for batch in parquet.iter_batches(batch_size=4096, columns=columns):
-        arm_codes = np.array([index.get(a, -1) for a in batch.column("arm").to_pylist()])
-        for measure in measures:
-            column = batch.column(DAILY_PREFIX + measure)
-            assert isinstance(column, pa.FixedSizeListArray)
-            n_days = column.type.list_size
-            values = column.flatten().to_numpy(zero_copy_only=False).reshape(-1, n_days)
-            if measure not in sums:
-                sums[measure] = np.zeros((len(arms), n_days))
-                squares[measure] = np.zeros((len(arms), n_days))
-                counts[measure] = np.zeros((len(arms), n_days))
-            finite = np.isfinite(values)
-            clean = np.where(finite, values, 0.0)
-            for k in range(len(arms)):
-                rows = arm_codes == k
-                sums[measure][k] += clean[rows].sum(axis=0)
-                squares[measure][k] += (clean[rows] ** 2).sum(axis=0)
-                counts[measure][k] += finite[rows].sum(axis=0)
-    data: dict[str, Any] = {}
-    for measure in measures:
-        if measure not in sums:
-            continue
-        n = counts[measure]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = sums[measure] / n
-            variance = (squares[measure] - n * mean**2) / (n - 1)
-        data[f"{measure}_mean"] = (("arm", "day"), mean)
-        data[f"{measure}_sd"] = (("arm", "day"), np.sqrt(np.clip(variance, 0, None)))
-        data[f"{measure}_n"] = (("arm", "day"), n)
-    return xr.Dataset(data, coords={"arm": list(arms), "day": np.arange(n_days or 0)})
+def _example_inputs() -> tuple[PreparedTrial, pd.DataFrame, Path, pd.DataFrame, pd.DataFrame]:
+    """A prepared 4-patient trial with made-up results, for the examples in this module."""
+    prepared = prepare_trial(_example_spec())
+    patients = prepared.patients.copy()
+    patients["completed"] = True
+    patients["endpoint:cortisol_2300_change"] = [0.0, -1.0, -2.0, 0.5]
+    patients["cortisol_evening@day0"] = 3.0
+    patients["cortisol_evening@day2"] = [3.0, 2.0, 1.0, 3.5]
+    daily = Path(tempfile.mkdtemp()) / "daily.parquet"
+    evening = pa.FixedSizeListArray.from_arrays(pa.array([3.0, 2.5, 2.0] * 4), 3)
+    pq.write_table(
+        pa.table(
+            {"patient_id": range(4), "arm": patients["arm"], "daily:cortisol_evening": evening}
+        ),
+        daily,
+    )
+    summaries, effects = analyse(prepared, patients)
+    return prepared, patients, daily, summaries, effects

@@ -41,14 +41,15 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import xarray as xr
 
@@ -57,6 +58,7 @@ from hpatwin.engine.inputs import InputValue
 from hpatwin.engine.prepared import prepare_run
 from hpatwin.io.atomic import atomic_path
 from hpatwin.model.definition import OdeModel
+from hpatwin.model.natural_course import EXACERBATION_STATE, has_natural_course
 from hpatwin.model.phenotypes import get_phenotype
 from hpatwin.trials.arms import ResolvedArm, baseline_inputs, resolve_arms
 from hpatwin.trials.chunk import (
@@ -75,7 +77,7 @@ from hpatwin.trials.endpoints import ConfiguredEndpoint, configure_endpoints, re
 from hpatwin.trials.execution import Executor, check_scheduler_address, open_executor
 from hpatwin.trials.models import resolve_model
 from hpatwin.trials.population import PARAMETER_PREFIX, allocate_arms, generate_population
-from hpatwin.trials.report import write_report
+from hpatwin.trials.primary_analysis import primary_analysis_table
 from hpatwin.trials.spec import TrialSpec, TrialSpecError, load_trial_spec
 from hpatwin.trials.statistics import EndpointColumn, effect_table, endpoint_table
 
@@ -174,6 +176,7 @@ def prepare_trial(spec: TrialSpec) -> PreparedTrial:
         endpoints = configure_endpoints(spec, model)
     except ValueError as err:
         problems.extend(str(err).splitlines())
+    problems.extend(conduct_problems(spec, model))
     known_variables = set(model.state_names) | set(model.readout_names)
     for name in spec.output.trace_variables or ():
         if name not in known_variables:
@@ -232,6 +235,41 @@ def prepare_trial(spec: TrialSpec) -> PreparedTrial:
             sorted({name for p in phenotypes for name in get_phenotype(p).inputs})
         ),
     )
+
+
+def conduct_problems(spec: TrialSpec, model: OdeModel) -> list[str]:
+    """Screening, dropout and natural-course options the model cannot support.
+
+    Example
+    -------
+    >>> from hpatwin.model import get_model
+    >>> from hpatwin.trials.spec import _example_spec
+    >>> spec = _example_spec().with_overrides(screening={"phq9_min": 10}, natural_course=True)
+    >>> for line in conduct_problems(spec, get_model("hpa_core")):
+    ...     print(line)
+    screening.phq9_min: needs readout 'phq9_expected' (readouts.phq9), which model hpa_core lacks
+    natural_course: model hpa_core has no symptom_exacerbation state; set natural_course: auto or false
+    """
+    problems = []
+    needs: list[tuple[str, str, str]] = []
+    if spec.screening.needs_phq9:
+        needs.append(("screening.phq9_min", "phq9", spec.readouts.phq9))
+    if spec.screening.needs_nrs:
+        needs.append(("screening.nrs_min", "pain_nrs", spec.readouts.pain_nrs))
+    if spec.dropout.mechanism == "mar" and spec.dropout.probability_per_visit > 0:
+        needs.append(("dropout.mechanism", "phq9", spec.readouts.phq9))
+    for field_name, role, readout in needs:
+        if readout not in model.readout_names:
+            problems.append(
+                f"{field_name}: needs readout {readout!r} (readouts.{role}), which model "
+                f"{model.name} lacks"
+            )
+    if spec.natural_course is True and not has_natural_course(model):
+        problems.append(
+            f"natural_course: model {model.name} has no {EXACERBATION_STATE} state; "
+            "set natural_course: auto or false"
+        )
+    return problems
 
 
 def _preflight(spec: TrialSpec, model: OdeModel, arms: dict[str, ResolvedArm]) -> list[str]:
@@ -516,7 +554,8 @@ def _merge(out_dir: Path, n_patients: int) -> list[dict[str, float]]:
                 chunk = chunk.replace_schema_metadata(None)
                 daily_names = [n for n in chunk.column_names if n.startswith(DAILY_PREFIX)]
                 scalar = chunk.drop_columns(daily_names)
-                daily = chunk.select(["patient_id", "arm", *daily_names])
+                keys = [c for c in ("patient_id", "arm", "enrolled") if c in chunk.column_names]
+                daily = chunk.select([*keys, *daily_names])
                 if patients_writer is None or daily_writer is None:
                     patients_writer = pq.ParquetWriter(patients_tmp, scalar.schema)
                     daily_writer = pq.ParquetWriter(daily_tmp, daily.schema)
@@ -574,6 +613,7 @@ def analyse(prepared: PreparedTrial, patients: pd.DataFrame) -> tuple[pd.DataFra
     spec = prepared.spec
     arms = [arm.name for arm in spec.arms]
     columns = prepared.endpoint_columns()
+    patients = enrolled_patients(patients)
     summaries = endpoint_table(patients, columns, arms, confidence=spec.statistics.confidence_level)
     control = spec.control_arm_name()
     if control is None:
@@ -588,7 +628,33 @@ def analyse(prepared: PreparedTrial, patients: pd.DataFrame) -> tuple[pd.DataFra
         seed=spec.derived_seed("statistics"),
         primary=spec.primary_endpoint_key(),
     )
+    adjusted = primary_analysis_table(
+        patients,
+        prepared.endpoints,
+        arms,
+        control,
+        visits_days=spec.visits_days,
+        confidence=spec.statistics.confidence_level,
+        n_bootstrap=spec.statistics.bootstrap_samples,
+        seed=spec.derived_seed("statistics"),
+    )
+    if not adjusted.empty:
+        effects = effects.merge(adjusted, on=["endpoint", "arm"], how="left")
     return summaries, effects
+
+
+def enrolled_patients(patients: pd.DataFrame) -> pd.DataFrame:
+    """The patients who passed screening (all of them in tables without an ``enrolled`` column).
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> len(enrolled_patients(pd.DataFrame({"enrolled": [True, False]})))
+    1
+    """
+    if "enrolled" not in patients:
+        return patients
+    return patients[patients["enrolled"].to_numpy(dtype=bool)]
 
 
 def _write_csv(path: Path, table: pd.DataFrame) -> None:
@@ -607,8 +673,13 @@ def run_trial(
     chunk_size: int | None = None,
     reuse_complete: bool = False,
     connect_timeout_s: float = 10.0,
+    report_writer: ReportWriter | None = None,
 ) -> TrialResult:
     """Run (or resume) a trial and write its results under ``out_dir``.
+
+    ``report_writer`` writes ``report.html`` when the spec asks for a report; the public
+    :func:`hpatwin.trials.run_trial` passes :func:`hpatwin.trials.report.write_report` (the
+    report module sits above the runner, so the runner is handed it rather than importing it).
 
     Everything is validated before any file is written: the spec against the
     model, the output folder (existing results are never replaced without
@@ -645,13 +716,34 @@ def run_trial(
         return _load_result(out)
     executor = open_executor(scheduler, workers, connect_timeout_s=connect_timeout_s)
     try:
-        return _execute(prepared, out, state, executor, progress)
+        return _execute(prepared, out, state, executor, progress, report_writer)
     finally:
         executor.close()
 
 
+class ReportWriter(Protocol):
+    """Writes a finished trial's report (see :func:`hpatwin.trials.report.write_report`)."""
+
+    def __call__(
+        self,
+        path: Path,
+        *,
+        prepared: PreparedTrial,
+        patients: pd.DataFrame,
+        daily_path: Path,
+        endpoints: pd.DataFrame,
+        effects: pd.DataFrame,
+        timing: Mapping[str, float],
+    ) -> Path: ...
+
+
 def _execute(
-    prepared: PreparedTrial, out: Path, state: OutputState, executor: Executor, progress: bool
+    prepared: PreparedTrial,
+    out: Path,
+    state: OutputState,
+    executor: Executor,
+    progress: bool,
+    report_writer: ReportWriter | None,
 ) -> TrialResult:
     from tqdm.auto import tqdm
 
@@ -696,8 +788,8 @@ def _execute(
     _write_csv(out / "effects.csv", effects)
     timing = _summarise_timings(timings)
     timing["chunk_write_s_total"] = write_s
-    if spec.output.report:
-        write_report(
+    if spec.output.report and report_writer is not None:
+        report_writer(
             out / "report.html",
             prepared=prepared,
             patients=patients,
@@ -731,12 +823,72 @@ def _load_result(out: Path) -> TrialResult:
     return TrialResult(out, endpoints, effects, 0, len(finished_chunks(out, n_patients)), timing)
 
 
+def daily_summary(daily_path: Path, arms: Sequence[str], measures: Sequence[str]) -> xr.Dataset:
+    """Per-arm daily mean and SD of each measure, streamed from ``daily.parquet``.
+
+    Returns a Dataset with variables ``<measure>_mean``/``_sd``/``_n`` over
+    ``(arm, day)``; memory does not grow with the number of patients. Screen failures
+    (``enrolled`` false) are left out.
+
+    Example
+    -------
+    >>> import pathlib, tempfile, pyarrow as pa, pyarrow.parquet as pq
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "daily.parquet"
+    >>> values = pa.FixedSizeListArray.from_arrays(pa.array([1.0, 2.0, 3.0, 4.0]), 2)
+    >>> pq.write_table(pa.table({"arm": ["a", "a"], "daily:phq9": values}), path)
+    >>> daily_summary(path, ["a"], ["phq9"])["phq9_mean"].values.tolist()
+    [[2.0, 3.0]]
+    """
+    parquet = pq.ParquetFile(daily_path)
+    n_days: int | None = None
+    sums: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
+    squares: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
+    counts: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
+    index = {arm: k for k, arm in enumerate(arms)}
+    screened = "enrolled" in parquet.schema_arrow.names  # screen failures are left out
+    columns = ["arm", *(["enrolled"] if screened else []), *(DAILY_PREFIX + m for m in measures)]
+    for batch in parquet.iter_batches(batch_size=4096, columns=columns):
+        arm_codes = np.array([index.get(a, -1) for a in batch.column("arm").to_pylist()])
+        if screened:
+            enrolled = np.asarray(batch.column("enrolled").to_pylist(), dtype=bool)
+            arm_codes = np.where(enrolled, arm_codes, -1)
+        for measure in measures:
+            column = batch.column(DAILY_PREFIX + measure)
+            assert isinstance(column, pa.FixedSizeListArray)
+            n_days = column.type.list_size
+            values = column.flatten().to_numpy(zero_copy_only=False).reshape(-1, n_days)
+            if measure not in sums:
+                sums[measure] = np.zeros((len(arms), n_days))
+                squares[measure] = np.zeros((len(arms), n_days))
+                counts[measure] = np.zeros((len(arms), n_days))
+            finite = np.isfinite(values)
+            clean = np.where(finite, values, 0.0)
+            for k in range(len(arms)):
+                rows = arm_codes == k
+                sums[measure][k] += clean[rows].sum(axis=0)
+                squares[measure][k] += (clean[rows] ** 2).sum(axis=0)
+                counts[measure][k] += finite[rows].sum(axis=0)
+    data: dict[str, Any] = {}
+    for measure in measures:
+        if measure not in sums:
+            continue
+        n = counts[measure]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = sums[measure] / n
+            variance = (squares[measure] - n * mean**2) / (n - 1)
+        data[f"{measure}_mean"] = (("arm", "day"), mean)
+        data[f"{measure}_sd"] = (("arm", "day"), np.sqrt(np.clip(variance, 0, None)))
+        data[f"{measure}_n"] = (("arm", "day"), n)
+    return xr.Dataset(data, coords={"arm": list(arms), "day": np.arange(n_days or 0)})
+
+
 __all__ = [
     "ENDPOINT_PREFIX",
     "PreparedTrial",
     "TrialResult",
     "chunk_ranges",
     "chunk_tasks",
+    "daily_summary",
     "finished_chunks",
     "inspect_output",
     "prepare_trial",

@@ -41,6 +41,7 @@ from pydantic import (
 )
 
 from hpatwin.io.documents import DocumentError, read_document, validation_messages
+from hpatwin.trials.conduct_spec import DropoutSpec, ObservationSpec, ScreeningSpec
 
 #: arms a spec may name with a bare string
 BUILTIN_ARMS: dict[str, str] = {"usual_care": "usual care: no study treatment"}
@@ -543,6 +544,10 @@ class TrialSpec(_Strict):
     statistics: StatisticsSpec = Field(default_factory=StatisticsSpec)
     chunk_size: int = Field(100, ge=1, le=1_000_000)
     output: OutputSpec = Field(default_factory=OutputSpec)
+    observation: ObservationSpec = Field(default_factory=ObservationSpec)
+    screening: ScreeningSpec = Field(default_factory=ScreeningSpec)
+    natural_course: bool | Literal["auto"] = "auto"
+    dropout: DropoutSpec = Field(default_factory=DropoutSpec)
     base_dir: Path | None = Field(
         None, description="folder that relative plan paths are resolved against"
     )
@@ -707,7 +712,8 @@ class TrialSpec(_Strict):
         raise KeyError(f"arm: unknown arm {name!r}; arms: {', '.join(a.name for a in self.arms)}")
 
     def derived_seed(
-        self, part: Literal["population", "randomisation", "simulation", "statistics"]
+        self,
+        part: Literal["population", "randomisation", "simulation", "statistics", "observation"],
     ) -> int:
         """The seed of one part: its own ``seed`` field, else the top-level ``seed``.
 
@@ -721,6 +727,7 @@ class TrialSpec(_Strict):
             "randomisation": self.randomisation.seed,
             "simulation": self.simulation.seed,
             "statistics": self.statistics.seed,
+            "observation": self.observation.seed,
         }[part]
         return self.seed if own is None else own
 

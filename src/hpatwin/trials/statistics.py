@@ -27,6 +27,7 @@ Example
 from __future__ import annotations
 
 import math
+import warnings
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -222,7 +223,11 @@ def p_value(treated: Array, control: Array, kind: Literal["continuous", "binary"
         return math.nan
     if treated.var() == 0 and control.var() == 0:
         return 1.0 if treated[0] == control[0] else 0.0
-    return float(stats.ttest_ind(treated, control, equal_var=False).pvalue)
+    with warnings.catch_warnings():
+        # observed scores are integers: one arm of a tiny sample may be constant, which
+        # scipy flags as "precision loss"; Welch's test is still defined (the other arm varies)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(stats.ttest_ind(treated, control, equal_var=False).pvalue)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,117 @@
+"""Visit-to-visit fluctuation of the latent state: life events and pain flares.
+
+Between visits a patient's symptoms wander around the model's expected course. The
+fluctuation is a stationary AR(1) process on the logit scale of the bounded score
+(``(latent + 0.5) / (max + 1)``, so 0 and the maximum stay reachable), evaluated at the
+visit days: ``z_k = φ_k z_{k-1} + σ √(1 − φ_k²) ε_k`` with ``φ_k = exp(−Δt_k / τ)`` and
+``z_0 ~ N(0, σ²)``. Each ``ε_k`` is a keyed draw of (seed, patient, visit, measure), so the
+path does not depend on chunking. ``σ`` and ``τ`` are registered parameters
+(``*_fluctuation_sd_logit``, ``fluctuation_correlation_time_days``).
+
+Example
+-------
+>>> import numpy as np
+>>> from hpatwin.observation.parameters import ObservationSettings
+>>> z = fluctuation_paths(np.arange(4), [0.0, 7.0], [0, 1], seed=1, measure="phq9",
+...                       settings=ObservationSettings.default())
+>>> z.shape
+(2, 4)
+>>> fluctuate(np.array([10.0]), np.zeros(1), 27.0, 0.5).tolist()
+[10.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import expit, logit
+
+from hpatwin.observation.keyed_random import DrawKey
+from hpatwin.observation.parameters import ObservationSettings
+
+Array = NDArray[np.float64]
+SD_PARAMETER = {"phq9": "phq9_fluctuation_sd_logit", "pain_nrs": "nrs_fluctuation_sd_logit"}
+
+
+def fluctuation_paths(
+    patient_ids: NDArray[np.int64],
+    visit_days: Sequence[float],
+    visit_numbers: Sequence[int],
+    *,
+    seed: int,
+    measure: str,
+    settings: ObservationSettings,
+) -> Array:
+    """Fluctuation ``(n_visits, n_patients)`` on the logit scale at the given visit days.
+
+    ``measure`` is ``phq9`` or ``pain_nrs``; with ``settings.noise`` off it is all zeros.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> s = ObservationSettings.default()
+    >>> a = fluctuation_paths(np.arange(5), [0.0, 1.0], [0, 1], seed=2, measure="pain_nrs",
+    ...                       settings=s)
+    >>> b = fluctuation_paths(np.array([3]), [0.0, 1.0], [0, 1], seed=2, measure="pain_nrs",
+    ...                       settings=s)
+    >>> bool((a[:, 3] == b[:, 0]).all())
+    True
+    """
+    ids = np.asarray(patient_ids, dtype=np.int64)
+    paths = np.zeros((len(visit_days), len(ids)))
+    if not settings.noise or len(visit_days) == 0:
+        return paths
+    if measure not in SD_PARAMETER:
+        raise ValueError(
+            f"measure: {measure!r} has no fluctuation; known: {', '.join(SD_PARAMETER)}"
+        )
+    sigma = settings.value(SD_PARAMETER[measure])
+    tau = settings.value("fluctuation_correlation_time_days")
+    stream = f"fluctuation:{measure}"
+    paths[0] = sigma * DrawKey(seed, visit_numbers[0], stream).normals(ids)
+    for k in range(1, len(visit_days)):
+        gap = float(visit_days[k]) - float(visit_days[k - 1])
+        phi = float(np.exp(-max(gap, 0.0) / tau)) if tau > 0 else 0.0
+        innovation = DrawKey(seed, visit_numbers[k], stream).normals(ids)
+        paths[k] = phi * paths[k - 1] + sigma * np.sqrt(1.0 - phi**2) * innovation
+    return paths
+
+
+@lru_cache(maxsize=32)
+def _mean_table(sd_logit: float) -> tuple[Array, Array]:
+    """E[expit(u + σZ)] on a grid of base logits u (Gauss–Hermite quadrature)."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(48)
+    weights = weights / weights.sum()
+    grid = np.linspace(-14.0, 14.0, 2801)
+    means = expit(grid[:, None] + sd_logit * nodes[None, :]) @ weights
+    return np.asarray(means, dtype=np.float64), grid
+
+
+def fluctuate(expected: Array, logit_shift: Array, maximum: float, sd_logit: float) -> Array:
+    """Shift a bounded latent score by ``logit_shift`` on its logit scale; NaN stays NaN.
+
+    ``sd_logit`` is the stationary SD of the shifts: the base point is chosen so that the
+    *mean* over shifts equals ``expected`` (the latent expected value stays the mean of
+    what is seen, also near 0 and the maximum). A zero shift leaves a value exactly as it is.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> fluctuate(np.array([0.0, 27.0, 13.5]), np.array([5.0, -5.0, 0.0]), 27.0, 0.5).round(2).tolist()
+    [19.25, 7.75, 13.5]
+    """
+    values = np.asarray(expected, dtype=np.float64)
+    scale = maximum + 1.0
+    fraction = np.clip((values + 0.5) / scale, 1e-9, 1 - 1e-9)
+    if sd_logit > 0:
+        means, grid = _mean_table(float(sd_logit))
+        base = np.interp(fraction, means, grid)
+    else:
+        base = logit(fraction)
+    shifted = scale * expit(base + logit_shift) - 0.5
+    # no shift leaves the value exactly as it was (noise off reproduces the latent values)
+    result: Array = np.where(logit_shift == 0, values, np.clip(shifted, 0.0, maximum))
+    return result
