@@ -54,6 +54,15 @@ COMMANDS: dict[str, Callable[[Path, Path], list[str]]] = {
         str(out / "s.nc"),
     ],
     "plan-to-treatment": lambda f, out: ["plan-to-treatment", str(f), str(out / "t.yaml")],
+    "records-import": lambda f, out: [
+        "records",
+        "--db",
+        str(out / "r.db"),
+        "--user",
+        "fuzz",
+        "import",
+        str(f),
+    ],
     "score-csv": lambda f, out: ["score", "phq9", "--csv", str(f)],
     "score-csv-json": lambda f, out: ["score", "phq9", "--csv", str(f), "--json"],
     "score-json": lambda f, out: ["score", "gad7", "--input-json", str(f)],
@@ -80,6 +89,8 @@ def test_no_traceback_from_any_command_over_the_corpus(command: str, tmp_path: P
     for index, path in enumerate(FILES):
         out = tmp_path / str(index)
         out.mkdir()
+        if command == "records-import":  # an initialised store, so the file itself is read
+            assert _invoke(["records", "--db", str(out / "r.db"), "init"])[0] == 0
         code, output = _invoke(COMMANDS[command](path, out))
         if path.name == "passwd_like.yaml":
             assert SECRET_LINE not in output and "/bin/bash" not in output
