@@ -129,7 +129,15 @@ def test_bpi_worst_pain_bands(worst: int, band: str) -> None:
 def test_nrs_is_banded_like_bpi_worst_pain(value: int) -> None:
     r = score_nrs(value)
     assert r.total == value
-    expected = "no pain" if value == 0 else "mild" if value <= 4 else "moderate" if value <= 6 else "severe"
+    expected = (
+        "no pain"
+        if value == 0
+        else "mild"
+        if value <= 4
+        else "moderate"
+        if value <= 6
+        else "severe"
+    )
     assert r.severity == expected
 
 

@@ -114,3 +114,15 @@ def test_list() -> None:
         "pcs",
         "isi",
     ]
+
+
+def test_control_sequences_in_a_subject_cannot_hide_the_urgent_alert(tmp_path: Path) -> None:
+    """Issue #17: terminal control sequences in a CSV subject were printed raw before the
+    item-9 URGENT alert and could hide it."""
+    csv_path = tmp_path / "phq.csv"
+    csv_path.write_text(
+        "subject,1,2,3,4,5,6,7,8,9\n\x1b[2J\x1b[8mp1\u202e,0,1,0,1,0,1,0,1,3\n", encoding="utf-8"
+    )
+    code, out = run("phq9", "--csv", str(csv_path))
+    assert code == 0 and "URGENT" in out
+    assert "\x1b" not in out and "\u202e" not in out
