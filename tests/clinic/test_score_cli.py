@@ -58,7 +58,7 @@ def test_csv_course_and_fhir(tmp_path: Path) -> None:
     out_path = tmp_path / "b.json"
     code, out = run("nrs", "--csv", str(csv_path), "--course", "--fhir-out", str(out_path))
     assert code == 0, out
-    assert "administration 3" in out and "Course (first administration = baseline)" in out
+    assert "administration 3" in out and "(first administration = baseline)" in out
     assert "nrs substantial_response: >= 50% reduction" in out
     parsed = read_bundle(out_path)
     assert len(parsed) == 6
