@@ -6,8 +6,8 @@ from baseline in heart rate, systolic, diastolic and mean arterial pressure is c
 the summary gives the largest falls and rises, when they occurred, and whether the last
 reading is back within a tolerance of baseline.
 
-The project reference has no sourced blood-pressure or heart-rate response to needling
-(``clinical-facts.md``, "Items explicitly NOT confirmed" no. 10), so this module describes
+No source found gives a blood-pressure or heart-rate response to needling (the source
+article's 30-minute fall after upper-trapezius needling is unconfirmed), so this module describes
 change and does not call a response normal or abnormal. Flags for a marked fall or a slow
 heart rate use :class:`AutonomicThresholds`, whose defaults are configurable design choices
 borrowed from other contexts and labelled as such.
@@ -178,10 +178,10 @@ class AutonomicThresholds:
 
     * ``sbp_fall_mmhg`` = 20 / ``dbp_fall_mmhg`` = 10: the size of the consensus criterion
       for orthostatic hypotension (Freeman et al., Clin Auton Res 2011;21:69), used here
-      outside its standing-test context - not in the project reference.
+      outside its standing-test context - not from a source.
     * ``low_heart_rate_bpm`` = 50: the sinus bradycardia limit of the 2018 ACC/AHA/HRS
       bradycardia guideline (Kusumoto et al., Circulation 2019;140:e382) - not in the
-      project reference.
+      published source.
     * ``recovery_tolerance`` = 5 (bpm or mmHg): "back to baseline" tolerance, design choice.
 
     Example

@@ -1,6 +1,6 @@
 """Salivary cortisol: units, 08:00 and 23:00 assessment, diurnal slope, ratio, AUC, CAR, trend.
 
-Numbers and their sources (``shared/reference/clinical-facts.md`` §2):
+Numbers and their sources:
 
 * Cortisol molar mass 362.46 g/mol, so 1 µg/dL = 27.59 nmol/L, 1 ng/mL = 2.759 nmol/L,
   100 ng/dL = 2.76 nmol/L (PMID 20631023 reports the same).
@@ -74,7 +74,7 @@ __all__ = [
 ]
 
 CORTISOL_MOLAR_MASS_G_MOL = 362.46
-"""Molar mass of cortisol (clinical-facts.md 2.1: 1 µg/dL = 27.59 nmol/L)."""
+"""Molar mass of cortisol (362.46 g/mol: 1 µg/dL = 27.59 nmol/L)."""
 
 UNITS: dict[str, float] = {
     "nmol/L": 1.0,
@@ -86,7 +86,7 @@ UNITS: dict[str, float] = {
 
 SALIVARY_UNIT_WARNING_NMOL_L = 100.0
 """Above this a salivary value gets a unit warning: about 5x the Mayo LC-MS/MS morning upper
-reference (20.7 nmol/L, clinical-facts.md 2.2). Threshold is an assumption (no source gives one)."""
+reference (20.7 nmol/L, Mayo Clinic Laboratories SALCT). Threshold is an assumption (no source gives one)."""
 SALIVARY_IMPLAUSIBLE_NMOL_L = 1000.0
 """Above this a salivary value is refused as implausible (about 48x the morning upper reference;
 an assumption that keeps 1e308 from being reported as "elevated")."""
@@ -358,7 +358,7 @@ MAYO_LCMS_REFERENCE: dict[str, ReferenceWindow] = {
         source=f"{_MAYO}: 23:00-24:00 < 100 ng/dL",
     ),
 }
-"""Mayo LC-MS/MS reference windows (clinical-facts.md 2.2); other assays differ."""
+"""Mayo Clinic Laboratories LC-MS/MS (SALCT) reference windows; other assays differ."""
 
 
 @dataclass(frozen=True)
@@ -440,7 +440,7 @@ LATE_NIGHT_CUTOFFS: dict[str, LateNightCutoff] = {
         ),
     )
 }
-"""Late-night cut-offs by assay (clinical-facts.md 2.3). Use the one matching your lab's assay."""
+"""Late-night cut-offs by assay (laboratory and assay publications named per entry). Use the one matching your lab's assay."""
 
 DEFAULT_LATE_NIGHT_CUTOFF = "lcms_mayo_reference"
 """Default: LC-MS/MS upper reference limit (< 100 ng/dL), the assay the simulator models."""

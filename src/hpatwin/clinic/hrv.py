@@ -1,6 +1,6 @@
 """Time-domain heart-rate variability from RR intervals, with artefact handling.
 
-Metrics (definitions as in the HRV Task Force tables, ``clinical-facts.md`` §7, and as
+Metrics (definitions as in the HRV Task Force tables, Circulation 1996;93:1043, and as
 computed by NeuroKit2 ``hrv_time``, which the test suite uses as an oracle):
 
 * ``mean_nn_ms``, ``median_nn_ms``, ``sdnn_ms`` (sample SD, ddof = 1), ``rmssd_ms``
@@ -113,10 +113,10 @@ class HrvConfig:
       ``info`` alert that norms are not comparable, Shaffer & Ginsberg 2017).
     * ``min_intervals`` = 3: the fewest intervals for which SDSD is defined.
     * ``min_rr_ms`` = 300 / ``max_rr_ms`` = 2000: heart rate 200 / 30 bpm; a configurable
-      design choice (physiological plausibility), not from the project reference.
+      design choice (physiological plausibility), not from a published source.
     * ``max_relative_deviation`` = 0.20 with ``local_window`` = 5 beats each side: the
       "20 %" criterion of Malik et al. 1989 applied to the local median; a configurable
-      design choice not confirmed in the project reference.
+      design choice not confirmed in a published source.
     * ``warn_artefact_fraction`` = 0.05 / ``max_artefact_fraction`` = 0.20: above the first
       a warning, above the second a refusal; configurable design choices.
     * ``correction``: ``"interpolate"`` (linear, by beat index), ``"delete"`` or ``"none"``.

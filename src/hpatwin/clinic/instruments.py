@@ -196,7 +196,7 @@ class MissingRule:
     means) may be missing; a sum score is prorated as ``mean(answered) * n_items``,
     a subscale likewise over its own items. Items listed in ``protected_items`` may never
     be missing (PHQ-9 item 9 is always protected: a safety item cannot be imputed).
-    ``source`` must say where the rule comes from; the project reference does not
+    ``source`` must say where the rule comes from; the literature does not
     confirm any instrument's missing-data rule, so the caller chooses and cites it.
 
     Example
@@ -366,7 +366,7 @@ _BPI_SOURCE = (
 )
 _BPI_WORST_BANDS_SOURCE = (
     "BPI worst pain 1-4 mild, 5-6 moderate, 7-10 severe: secondary source only ([C2] in "
-    "project reference clinical-facts.md 1.4; Serlin et al., Pain 1995;61:277 as usually "
+    "a secondary summary; Serlin et al., Pain 1995;61:277 as usually "
     "cited) - check the primary before clinical use"
 )
 #: 0-10 pain intensity bands (BPI worst pain; the same cut points serve the pain NRS)

@@ -2,10 +2,10 @@
 
 Resources are plain JSON dictionaries (FHIR R4 JSON); the test suite validates them
 against the ``fhir.resources`` R4B models. Codes come from a configurable
-:class:`CodeTable`: LOINC where the code is confirmed in the project reference
-(``shared/reference/clinical-facts.md`` §1.1-1.3, ``libraries.md`` §5) or in the FHIR R4
+:class:`CodeTable`: LOINC where the code is confirmed (HL7 US Core and MII FHIR examples,
+the LOINC table) or in the FHIR R4
 vital-signs profile, and a local code system (:data:`LOCAL_SYSTEM`) elsewhere - for
-example salivary cortisol, whose timed LOINC codes are unconfirmed (``libraries.md`` §5),
+example salivary cortisol, whose timed LOINC codes could not be confirmed,
 so the collection time lives in ``effectiveDateTime``. Replace codes with
 :meth:`CodeTable.with_codes` once your terminology service confirms them.
 
@@ -92,11 +92,11 @@ LOCAL_SYSTEM = "urn:hpatwin:codes"
 """Local code system for measures without a confirmed LOINC code."""
 _CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
 
-_LOINC_PHQ = "LOINC via HL7 US Core PHQ-9 examples (clinical-facts.md 1.1)"
-_LOINC_GAD = "LOINC via MII ObsDef 'GAD-7 total score [Reported.PHQ]' (clinical-facts.md 1.2)"
-_LOINC_NRS = "LOINC 72514-3, active (libraries.md 5; 38208-5 older IHE, 56840-2 discouraged)"
-_VITALS = "HL7 FHIR R4 Vital Signs profile (observation-vitalsigns); not in project reference"
-_LOCAL = "local code: no confirmed LOINC code in the project reference"
+_LOINC_PHQ = "LOINC via HL7 US Core PHQ-9 examples"
+_LOINC_GAD = "LOINC via MII ObsDef 'GAD-7 total score [Reported.PHQ]'"
+_LOINC_NRS = "LOINC 72514-3, active (38208-5 older IHE, 56840-2 discouraged)"
+_VITALS = "HL7 FHIR R4 Vital Signs profile (observation-vitalsigns)"
+_LOCAL = "local code: no confirmed LOINC code"
 
 _UCUM_UNITS = {"nmol/L": "nmol/L", "µg/dL": "ug/dL", "ng/dL": "ng/dL", "ng/mL": "ng/mL"}
 _UNITS_FROM_UCUM = {v: k for k, v in _UCUM_UNITS.items()}

@@ -533,7 +533,7 @@ def _session_min(protocol: Plan, options: ConversionOptions, b: _Builder) -> int
     else:
         ranges = [d.minutes for d in protocol.schedule.delivery if d.minutes is not None]
         if not ranges and protocol.frequency.electrical_stimulation == "withheld":
-            # a plan with EA withheld carries no EA session length (issue #17): needling-only
+            # a plan with EA withheld carries no EA session length: needling-only
             # sessions get the default below, reported as an assumption
             minutes = NEEDLING_ONLY_SESSION_MIN
             b.assume(
