@@ -29,10 +29,12 @@ import numbers
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-from numpy.typing import NDArray
+if TYPE_CHECKING:  # numpy loads only when arrays are scored (scoring one patient needs none)
+    import numpy as np
+    from numpy.typing import NDArray
+
 
 __all__ = [
     "INSTRUMENTS",
@@ -843,6 +845,8 @@ def score_totals(instrument: str, responses: Any) -> NDArray[np.float64]:
     ...
     hpatwin.clinic.instruments.ItemValueError: nrs item 1: 11 is outside the allowed range 0-10
     """
+    import numpy as np
+
     spec = get_spec(instrument)
     if spec.name == "bpi":
         raise InstrumentError("bpi: the BPI has no total score; use score() per administration")
