@@ -114,3 +114,16 @@ def test_importing_the_engine_changes_no_jax_setting() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
     )
     assert result.stdout.split() == ["False", "True"]
+
+
+@pytest.mark.parametrize("modules", ["hpatwin.cli.score_cmd", "hpatwin.cli.plan_cmd"])
+def test_scoring_and_planning_start_without_the_database_stack(modules: str) -> None:
+    # start-up budget (BENCHMARKS.md): these load only what one patient's scoring needs
+    probe = (
+        f"import sys\nimport hpatwin.cli, {modules}\n"
+        "print(','.join(sorted({'sqlalchemy', 'alembic'} & set(sys.modules))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.strip() == ""
