@@ -546,13 +546,16 @@ def add_hpa_core(b: ModelBuilder, hooks: HpaHooks | None = None) -> HpaCore:
     )
     sal_ratio = b.parameter(
         "salivary_to_free_ratio",
-        0.4,
+        0.25,
         "1",
         "salivary / plasma free cortisol",
         "hpatwin",
         ASSUME,
         rationale="salivary cortisol tracks plasma free cortisol, lowered by salivary 11β-HSD2; "
-        "calibrated to the 08:00 2.8-20.7 and 23:00 < 2.8 nmol/L salivary ranges",
+        "calibrated to the Mayo LC-MS/MS reference ranges (08:00 2.8-20.7, 23:00 < 2.76 nmol/L) "
+        "and the healthy late-night median of 0.53 nmol/L, range 0.06-11 (LC-MS/MS, PMID "
+        "20631023): a population with default variability has 23:00 salivary cortisol below "
+        "2.8 nmol/L in ≥ 95 % of healthy people",
         upper=5,
     )
 
