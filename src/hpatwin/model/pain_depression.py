@@ -237,7 +237,7 @@ def add_pain_depression_layer(
     )
     exacerbation_mood_share = par(
         "exacerbation_mood_share",
-        0.3,
+        0.2,
         "1",
         "share of the remaining healthy mood margin (1 − core severity) an exacerbation of "
         "size 1 takes away from the expressed severity",

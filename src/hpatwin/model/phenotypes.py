@@ -97,9 +97,11 @@ _DEPRESSION = {"depression_vulnerability": 1.9}
 _COMORBID_VULNERABILITY = {"depression_vulnerability": 1.1}
 _CORTISOL_VARIANTS = {
     "hypercortisolaemic": (
-        {"gr_expression_capacity": 0.6, "tonic_crh_drive": 0.3, "circadian_amplitude_24h": 0.45},
+        {"gr_expression_capacity": 0.6, "tonic_crh_drive": 0.45, "circadian_amplitude_24h": 0.45},
         "weak GR feedback, tonic CRH drive and a blunted circadian amplitude: raised evening "
-        "cortisol, flattened slope and DST non-suppression (Carroll 1981; Jarcho 2013; Adam 2017)",
+        "cortisol, flattened slope and DST non-suppression (Carroll 1981; Jarcho 2013; Adam 2017); "
+        "tonic drive 0.3 → 0.45 in issue #13, when depression stopped adding a tonic drive of "
+        "its own",
     ),
     "hypocortisolaemic": (
         {"gr_expression_capacity": 2.5},
