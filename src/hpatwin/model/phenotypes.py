@@ -162,10 +162,10 @@ register(
         "source article: 40-60 % of chronic pain patients meet MDD criteria",
         Evidence.ASSUMPTION,
         rationale="moderate baseline severity as in primary-care trial populations: the chronic-"
-        "pain generator of 'chronic_pain' with depression vulnerability 0.4 instead of the 1.1 "
+        "pain generator of 'chronic_pain' with depression vulnerability 0.6 instead of the 1.1 "
         "of 'comorbid'. Enrolled on PHQ-9 ≥ 10 and NRS ≥ 4 during an enrolment exacerbation "
         "with DEFAULT_VARIABILITY, baseline PHQ-9 is about 16 ± 3 (docs/pain-depression.md, "
         "docs/treatments.md)",
-        parameters={**_CHRONIC_PAIN, "depression_vulnerability": 0.4},
+        parameters={**_CHRONIC_PAIN, "depression_vulnerability": 0.6},
     )
 )
