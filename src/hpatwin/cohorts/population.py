@@ -115,9 +115,10 @@ class InjuryRisk:
     moderately painful (NRS ~3-5) before it heals. Healing times are lognormal around
     the model's 21-day time constant with a heavy tail: most episodes resolve within
     weeks, but a minority last months in anyone (in primary-care cohorts of acute low
-    back pain about a third still report pain after a year: Itz et al. 2013 Eur J Pain
-    17:5, doi 10.1002/j.1532-2149.2012.00170.x), which gives non-depressed people a
-    baseline risk of persistent pain.
+    back pain only about a third have recovered by 3 months and many still report pain
+    at 12 months: Itz et al. 2013 Eur J Pain 17:5, doi 10.1002/j.1532-2149.2012.00170.x),
+    which gives non-depressed people a baseline risk of persistent pain. The spread
+    (0.8) is an assumption sized on the calibration populations.
     """
 
     yearly_probability: float = 0.4
