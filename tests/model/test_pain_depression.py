@@ -172,8 +172,8 @@ def test_enrolment_exacerbation_resolves_and_needling_relieves_expressed_mood() 
             }
         ],
     }
-    # the typical comorbid patient (PHQ-9 ≈ 13); the median comorbid_moderate patient sits
-    # below PHQ-9 10 since issue #13 (trial cohorts enrol the ones above it)
+    # the typical comorbid patient (PHQ-9 ≈ 13); the typical comorbid_moderate patient sits
+    # near PHQ-9 10 since issue #13 (trial cohorts enrol the ones above it)
     common = dict(days=42, phenotype="comorbid", pulses=False, dt=5.0, output_every=1440.0)
     ds = hpatwin.simulate(
         "twin", initial_state={"symptom_exacerbation": np.array([0.0, 1.0])}, n_patients=2, **common
