@@ -88,15 +88,16 @@ def main() -> None:
         ("washout half-life", "49-80 min", f"{cortisol_washout().half_life_min:.1f} min"),
     ]
     for seed in (1, 2, 3):
-        healthy = dexamethasone_suppression(phenotype="healthy", seed=seed).cortisol_0800_nmol_l
-        resistant = dexamethasone_suppression(
-            phenotype="gr_resistant", seed=seed
-        ).cortisol_0800_nmol_l
+        healthy = dexamethasone_suppression(phenotype="healthy", seed=seed)
+        resistant = dexamethasone_suppression(phenotype="gr_resistant", seed=seed)
         rows.append(
             (
-                f"1 mg DST 08:00 cortisol, seed {seed}",
-                "healthy < 50; GR-resistant ≥ 50",
-                f"healthy {healthy:.0f}, GR-resistant {resistant:.0f} nmol/L",
+                f"1 mg DST at 23:00, next-day cortisol 08:00 / 16:00 / 23:00, seed {seed}",
+                "healthy < 50 / < 138 / < 138; GR-resistant ≥ 50 at 08:00",
+                f"healthy {healthy.cortisol_0800_nmol_l:.0f} / {healthy.cortisol_1600_nmol_l:.0f} / "
+                f"{healthy.cortisol_2300_nmol_l:.0f}, GR-resistant "
+                f"{resistant.cortisol_0800_nmol_l:.0f} / {resistant.cortisol_1600_nmol_l:.0f} / "
+                f"{resistant.cortisol_2300_nmol_l:.0f} nmol/L",
             )
         )
     crh = crh_stimulation()

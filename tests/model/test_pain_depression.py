@@ -54,7 +54,10 @@ def test_pain_alone_leads_to_depression_through_monoamines_and_inflammation() ->
     )
     phq9_rise = _rise(ds, "phq9_expected")
     assert ds["phq9_expected"].values[0, 0] < 5  # no depression at onset
-    assert phq9_rise[0] > 4  # depression severity rises over months
+    # depression severity rises over months: the typical (median) chronic-pain patient by
+    # ~4 PHQ-9 points (graded severity, issue #13); a third reach PHQ-9 ≥ 10 within a year
+    # (tests/cohorts/test_cohorts.py calibration)
+    assert phq9_rise[0] > 3
     assert phq9_rise[1] < 0.6 * phq9_rise[0]  # shrinks markedly without the two pathways
     # the cascade: cortisol up, GR down, 5-HT/NA down, descending inhibition down
     first, last = ds.isel(patient=0, time=0), ds.isel(patient=0, time=-1)
@@ -88,7 +91,7 @@ def test_comorbid_shows_acc_hyperactivity_and_dlpfc_hypoactivity() -> None:
         "twin", days=1, phenotype="healthy", pulses=False, dt=5.0, output_every=60.0
     ).isel(patient=0, time=-1)
     comorbid = hpatwin.simulate(
-        "twin", days=1, phenotype="comorbid_moderate", pulses=False, dt=5.0, output_every=60.0
+        "twin", days=1, phenotype="comorbid", pulses=False, dt=5.0, output_every=60.0
     ).isel(patient=0, time=-1)
     assert comorbid["acc_activity"] > 1.15 * healthy["acc_activity"]
     assert comorbid["dlpfc_activity"] < 0.9 * healthy["dlpfc_activity"]
@@ -169,7 +172,9 @@ def test_enrolment_exacerbation_resolves_and_needling_relieves_expressed_mood() 
             }
         ],
     }
-    common = dict(days=42, phenotype="comorbid_moderate", pulses=False, dt=5.0, output_every=1440.0)
+    # the typical comorbid patient (PHQ-9 ≈ 13); the typical comorbid_moderate patient sits
+    # near PHQ-9 10 since issue #13 (trial cohorts enrol the ones above it)
+    common = dict(days=42, phenotype="comorbid", pulses=False, dt=5.0, output_every=1440.0)
     ds = hpatwin.simulate(
         "twin", initial_state={"symptom_exacerbation": np.array([0.0, 1.0])}, n_patients=2, **common
     )

@@ -62,7 +62,7 @@ DEFAULT_VARIABILITY: dict[str, Variability] = {
         "persistent pain is common in the general population",
     ),
     "depression_vulnerability": Variability(
-        1.0,
+        0.6,
         "normal",
         _ASSUMED,
         Evidence.ASSUMPTION,
@@ -108,22 +108,32 @@ DEFAULT_VARIABILITY: dict[str, Variability] = {
 
 @dataclass(frozen=True)
 class InjuryRisk:
-    """Chance of one injury or pain flare in the simulated year, and its size.
+    """Chance of one injury or pain flare in the simulated year, its size and healing time.
 
     The defaults are assumptions: a substantial share of adults have a new
     musculoskeletal pain episode in a year; sizes are chosen so an episode is
-    moderately painful (NRS ~3-5) before it heals.
+    moderately painful (NRS ~3-5) before it heals. Healing times are lognormal around
+    the model's 21-day time constant with a heavy tail: most episodes resolve within
+    weeks, but a minority last months in anyone (in primary-care cohorts of acute low
+    back pain only about a third have recovered by 3 months and many still report pain
+    at 12 months: Itz et al. 2013 Eur J Pain 17:5, doi 10.1002/j.1532-2149.2012.00170.x),
+    which gives non-depressed people a baseline risk of persistent pain. The spread
+    (0.8) is an assumption sized on the calibration populations.
     """
 
     yearly_probability: float = 0.4
     median_size: float = 1.5
     size_spread: float = 0.4
+    median_healing_days: float = 21.0
+    healing_spread: float = 0.8
 
     def __post_init__(self) -> None:
         if not 0 <= self.yearly_probability <= 1:
             raise ValueError(f"injury yearly_probability: {self.yearly_probability} not in [0, 1]")
         if self.median_size <= 0 or self.size_spread < 0:
             raise ValueError("injury median_size must be > 0 and size_spread ≥ 0")
+        if self.median_healing_days <= 0 or self.healing_spread < 0:
+            raise ValueError("injury median_healing_days must be > 0 and healing_spread ≥ 0")
 
 
 #: Adult age distribution (years): mean, SD, bounds — an assumption for clinic populations.
@@ -204,8 +214,17 @@ def generate_population(
             row["injury_nociception"] = float(
                 injury.median_size * math.exp(injury.size_spread * rng.standard_normal())
             )
+            row["injury_healing_time_constant_days"] = float(
+                np.clip(
+                    injury.median_healing_days
+                    * math.exp(injury.healing_spread * rng.standard_normal()),
+                    1.0,
+                    365.0,
+                )
+            )
         elif injury is not None:
             row["injury_onset_day"], row["injury_nociception"] = 1e6, 0.0
+            row["injury_healing_time_constant_days"] = injury.median_healing_days
         if "resting_rmssd_ms" in row:
             row["resting_rmssd_ms"] = float(row["resting_rmssd_ms"]) * (  # type: ignore[arg-type]
                 1 + RMSSD_CHANGE_PER_DECADE * (age - 40) / 10

@@ -52,6 +52,7 @@ from numpy.typing import NDArray
 from hpatwin.cohorts.population import generate_population, population_parameters
 from hpatwin.engine.api import steady_state
 from hpatwin.model.catalogue import get_model
+from hpatwin.model.hpa_core import TRANSIENT_STATES
 from hpatwin.model.natural_course import (  # noqa: F401 (re-exported)
     ENROLMENT_EXACERBATION,
     EXACERBATION_STATE,
@@ -72,7 +73,7 @@ PHQ9_DEPRESSED = 10.0
 PAIN_INCLUSION_NRS = 4.0
 #: weekday number of each name (plans start on a Monday)
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
-_TRANSIENT = {"dex_gut_mg", "dex_plasma_ng_ml", "crh_exogenous"}
+_TRANSIENT = set(TRANSIENT_STATES)
 
 
 def ea_plan(

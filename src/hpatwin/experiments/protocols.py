@@ -23,20 +23,35 @@ from hpatwin.analysis.rhythm import fit_half_life
 from hpatwin.engine.inputs import Schedule
 from hpatwin.simulation import simulate
 
-#: Normal overnight 1 mg DST: 08:00 cortisol < 50 nmol/L (1.8 µg/dL); Nieman et al. 2008 guideline.
+#: Normal overnight 1 mg DST: 08:00 cortisol < 50 nmol/L (1.8 µg/dL); Nieman et al. 2008 JCEM
+#: 93:1526 (doi 10.1210/jc.2008-0125).
 DST_SUPPRESSION_THRESHOLD_NMOL_L = 50.0
+#: Post-dexamethasone cortisol > 5 µg/dL (138 nmol/L) at 16:00 or 23:00 is non-suppression in
+#: Carroll et al. 1981 Arch Gen Psychiatry 38:15 (PMID 7458567), the psychiatric DST.
+DST_LATE_THRESHOLD_NMOL_L = 138.0
+#: clock times (minutes after midnight) of the next-day samples: 08:00, 16:00, 23:00
+DST_SAMPLE_CLOCK_MIN = (480.0, 960.0, 1380.0)
 
 
 @dataclass(frozen=True)
 class DexamethasoneResult:
-    """Overnight dexamethasone suppression test."""
+    """Overnight dexamethasone suppression test: plasma cortisol the next day.
+
+    The ``per_patient_*`` arrays hold every simulated patient; the scalar values are
+    the first patient's.
+    """
 
     dose_mg: float
     cortisol_0800_nmol_l: float
+    cortisol_1600_nmol_l: float
+    cortisol_2300_nmol_l: float
     baseline_cortisol_0800_nmol_l: float
     threshold_nmol_l: float
+    late_threshold_nmol_l: float
     dataset: xr.Dataset
     per_patient_0800_nmol_l: np.ndarray
+    per_patient_1600_nmol_l: np.ndarray
+    per_patient_2300_nmol_l: np.ndarray
 
     @property
     def suppressed(self) -> bool:
@@ -47,6 +62,12 @@ class DexamethasoneResult:
     def non_suppression_rate(self) -> float:
         """Share of simulated patients whose 08:00 cortisol stays at or above the threshold."""
         return float(np.mean(self.per_patient_0800_nmol_l >= self.threshold_nmol_l))
+
+    @property
+    def late_non_suppression_rate(self) -> float:
+        """Share of patients at or above the late threshold at 16:00 or 23:00 (Carroll 1981)."""
+        late = np.maximum(self.per_patient_1600_nmol_l, self.per_patient_2300_nmol_l)
+        return float(np.mean(late >= self.late_threshold_nmol_l))
 
 
 def dexamethasone_suppression(
@@ -60,11 +81,16 @@ def dexamethasone_suppression(
     seed: int = 0,
     pulses: bool = True,
     threshold_nmol_l: float = DST_SUPPRESSION_THRESHOLD_NMOL_L,
+    late_threshold_nmol_l: float = DST_LATE_THRESHOLD_NMOL_L,
+    dt: float | None = None,
+    dtype: str = "float64",
 ) -> DexamethasoneResult:
-    """Oral dexamethasone at ``dose_clock_h`` on day 1; plasma cortisol at 08:00 on day 2.
+    """Oral dexamethasone at ``dose_clock_h`` on day 1; plasma cortisol at 08:00, 16:00, 23:00 next.
 
-    The dose is given as a ten-minute oral input. Day 1's 08:00 value is the baseline.
-    ``parameters`` may hold per-patient arrays (``n_patients``) for population rates.
+    The dose is given as a ten-minute oral input; the samples are taken on the first day
+    whose 08:00 follows the dose. The 08:00 value one day earlier is the baseline.
+    ``parameters`` may hold per-patient arrays (``n_patients``) for population rates;
+    ``dt``/``dtype`` choose the step and precision (e.g. the 5-min float32 cohort setting).
     """
     if not (0 < dose_mg <= 100):
         raise ValueError(f"dose_mg: {dose_mg!r} is outside the allowed range (0, 100] mg")
@@ -82,17 +108,25 @@ def dexamethasone_suppression(
         pulses=pulses,
         inputs={"dex_dose_rate_mg_per_min": schedule},
         output_every=10.0,
+        dt=dt,
+        dtype=dtype,
     )
-    sample_time = 1440.0 * (2 if dose_clock_h >= 8 else 1) + 480.0
+    sample_day = 1440.0 * (2 if dose_clock_h >= 8 else 1)
     all_cortisol = ds["plasma_cortisol_nmol_l"]
-    cortisol = all_cortisol.isel(patient=0)
+    samples = [all_cortisol.sel(time=sample_day + clock).values for clock in DST_SAMPLE_CLOCK_MIN]
+    baseline = all_cortisol.sel(time=sample_day - 1440.0 + DST_SAMPLE_CLOCK_MIN[0]).values
     return DexamethasoneResult(
         dose_mg=dose_mg,
-        cortisol_0800_nmol_l=float(cortisol.sel(time=sample_time)),
-        baseline_cortisol_0800_nmol_l=float(cortisol.sel(time=sample_time - 1440.0)),
+        cortisol_0800_nmol_l=float(samples[0][0]),
+        cortisol_1600_nmol_l=float(samples[1][0]),
+        cortisol_2300_nmol_l=float(samples[2][0]),
+        baseline_cortisol_0800_nmol_l=float(baseline[0]),
         threshold_nmol_l=threshold_nmol_l,
+        late_threshold_nmol_l=late_threshold_nmol_l,
         dataset=ds,
-        per_patient_0800_nmol_l=all_cortisol.sel(time=sample_time).values,
+        per_patient_0800_nmol_l=samples[0],
+        per_patient_1600_nmol_l=samples[1],
+        per_patient_2300_nmol_l=samples[2],
     )
 
 

@@ -7,7 +7,9 @@ adrenal functional masses (Karin 2020); a two-harmonic circadian drive
 (Grosskopf/Alon stochastic model) phase-locked to the wake time with a
 cortisol awakening response; ultradian pulsatility as a seeded secretory pulse train on
 the drive (input ``ultradian_pulse``); a stress input;
-dexamethasone pharmacokinetics acting on pituitary GR; exogenous CRH for the
+dexamethasone pharmacokinetics acting on pituitary GR through an effect compartment
+(receptor-bound dexamethasone) whose half-life is the drug's biological half-life of
+36-54 h, so one dose suppresses cortisol through the next day; exogenous CRH for the
 CRH stimulation test; and total plasma, free and salivary cortisol readouts.
 
 Time is minutes since midnight of day 0. Hormones are normalised so that the
@@ -42,7 +44,7 @@ from hpatwin.parameters import Evidence
 
 NAME = "hpa_core"
 #: States of a test drug (dexamethasone) and injected CRH: a warm-up does not carry them over.
-TRANSIENT_STATES = ("dex_gut_mg", "dex_plasma_ng_ml", "crh_exogenous")
+TRANSIENT_STATES = ("dex_gut_mg", "dex_plasma_ng_ml", "dex_gr_effect_ng_ml", "crh_exogenous")
 #: Setting any of these as an initial state chooses the start (no steady-state warm-up).
 START_STATES = ("crh", "acth", "cortisol", "pituitary_mass", "adrenal_mass", "gr_sensitivity")
 
@@ -449,15 +451,29 @@ def add_hpa_core(b: ModelBuilder, hooks: HpaHooks | None = None) -> HpaCore:
         lower=1,
         upper=1000,
     )
+    dex_effect_half = b.parameter(
+        "dex_effect_half_life_h",
+        36.0,
+        "h",
+        "half-life of dexamethasone's GR action (effect compartment: receptor-bound drug)",
+        "Meikle & Tyler 1977 Am J Med 63:200 (PMID 888843; biological half-life of "
+        "dexamethasone 36-54 h, duration of ACTH suppression after a single dose)",
+        MEAS,
+        lower=1,
+        upper=200,
+    )
     dex_pot = b.parameter(
         "dex_gr_potency_per_ng_ml",
-        3.0,
+        12.0,
         "1/(ng/mL)",
-        "GR occupancy of 1 ng/mL dexamethasone in normalised cortisol units",
+        "GR occupancy of 1 ng/mL effect-site dexamethasone in normalised cortisol units",
         "calibrated",
         ASSUME,
         rationale="dexamethasone is a potent pituitary GR agonist; calibrated so 1 mg at 23:00 "
-        "suppresses healthy 08:00 cortisol below 50 nmol/L (Nieman 2008 threshold)",
+        "suppresses healthy 08:00 cortisol below 50 nmol/L (Nieman et al. 2008 JCEM 93:1526, "
+        "doi 10.1210/jc.2008-0125) and keeps 16:00 and 23:00 cortisol below 138 nmol/L "
+        "(5 µg/dL; Carroll et al. 1981 Arch Gen Psychiatry 38:15, PMID 7458567) in ≥ 90 % of "
+        "a healthy population",
         upper=1e3,
     )
     crh_exo_k = b.parameter(
@@ -530,13 +546,16 @@ def add_hpa_core(b: ModelBuilder, hooks: HpaHooks | None = None) -> HpaCore:
     )
     sal_ratio = b.parameter(
         "salivary_to_free_ratio",
-        0.4,
+        0.25,
         "1",
         "salivary / plasma free cortisol",
         "hpatwin",
         ASSUME,
         rationale="salivary cortisol tracks plasma free cortisol, lowered by salivary 11β-HSD2; "
-        "calibrated to the 08:00 2.8-20.7 and 23:00 < 2.8 nmol/L salivary ranges",
+        "calibrated to the Mayo LC-MS/MS reference ranges (08:00 2.8-20.7, 23:00 < 2.76 nmol/L) "
+        "and the healthy late-night median of 0.53 nmol/L, range 0.06-11 (LC-MS/MS, PMID "
+        "20631023): a population with default variability has 23:00 salivary cortisol below "
+        "2.8 nmol/L in ≥ 95 % of healthy people",
         upper=5,
     )
 
@@ -577,6 +596,12 @@ def add_hpa_core(b: ModelBuilder, hooks: HpaHooks | None = None) -> HpaCore:
     b.mark_slow(pit, adr, grs)  # turnover over weeks (docs/engine.md, multirate step)
     dex_gut = b.state("dex_gut_mg", "mg", "dexamethasone awaiting absorption", 0.0)
     dex = b.state("dex_plasma_ng_ml", "ng/mL", "plasma dexamethasone", 0.0)
+    dex_effect = b.state(
+        "dex_gr_effect_ng_ml",
+        "ng/mL",
+        "effect-site (receptor-bound) dexamethasone, as the plasma level it is in equilibrium with",
+        0.0,
+    )
     crh_exo = b.state("crh_exogenous", "1", "injected CRH (normalised)", 0.0)
     cort_fb = b.state("cortisol_feedback", "1", "cortisol signal of the delayed MR feedback", 1.1)
 
@@ -599,7 +624,7 @@ def add_hpa_core(b: ModelBuilder, hooks: HpaHooks | None = None) -> HpaCore:
 
     mr = (1 + mr_floor) / (cort_fb + mr_floor)
     gr_hyp = 1 / (1 + (grs * cort / k_gr) ** n_gr)
-    gr_pit = 1 / (1 + (grs * (cort + dex_pot * dex) / k_gr) ** n_gr)
+    gr_pit = 1 / (1 + (grs * (cort + dex_pot * dex_effect) / k_gr) ** n_gr)
     crh_total = crh + crh_exo
 
     b.rate(crh, ln2 / crh_half * (drive * mr * gr_hyp - crh))
@@ -616,6 +641,9 @@ def add_hpa_core(b: ModelBuilder, hooks: HpaHooks | None = None) -> HpaCore:
     b.rate(grs, (gr_target - grs) / (1440 * gr_tau))
     b.rate(dex_gut, dex_dose - ln2 / dex_ka * dex_gut)
     b.rate(dex, ln2 / dex_ka * dex_gut * 1000 / dex_vol - ln2 / dex_ke * dex)
+    # effect compartment: plasma dex equilibrates with the receptor-bound pool, which
+    # outlasts plasma dex (biological half-life 36-54 h vs plasma half-life ~4 h)
+    b.rate(dex_effect, ln2 / (60 * dex_effect_half) * (dex - dex_effect))
     b.rate(crh_exo, crh_inf - crh_exo_k * crh_exo)
     b.rate(cort_fb, (cort - cort_fb) / fb_tau)
 

@@ -237,7 +237,7 @@ def add_pain_depression_layer(
     )
     exacerbation_mood_share = par(
         "exacerbation_mood_share",
-        0.6,
+        0.2,
         "1",
         "share of the remaining healthy mood margin (1 − core severity) an exacerbation of "
         "size 1 takes away from the expressed severity",
@@ -294,17 +294,21 @@ def add_pain_depression_layer(
     )
     k_cort_5ht = par(
         "cortisol_serotonin_depletion",
-        0.7,
+        0.35,
         "1",
         "5-HT depletion per unit relative hypercortisolism",
-        "article: sustained excess cortisol depletes 5-HT; sized in calibration",
+        "article: sustained excess cortisol depletes 5-HT; sized in calibration"
+        "; halved (issue #13) while the mood → CRH drive doubled, so ordinary depression "
+        "raises morning cortisol with the same mood → HPA → mood loop gain",
     )
     k_cort_na = par(
         "cortisol_noradrenaline_depletion",
-        0.5,
+        0.25,
         "1",
         "NA depletion per unit relative hypercortisolism",
-        "article: sustained excess cortisol depletes NA; sized in calibration",
+        "article: sustained excess cortisol depletes NA; sized in calibration"
+        "; halved (issue #13) while the mood → CRH drive doubled, so ordinary depression "
+        "raises morning cortisol with the same mood → HPA → mood loop gain",
     )
     k_infl_mono = par(
         "inflammation_monoamine_depletion",
@@ -340,10 +344,12 @@ def add_pain_depression_layer(
     )
     k_cort_bdnf = par(
         "cortisol_bdnf_suppression",
-        1.5,
+        0.75,
         "1",
         "BDNF loss per unit hypercortisolism",
-        "article: hippocampal neurotoxicity of sustained cortisol; sized in calibration",
+        "article: hippocampal neurotoxicity of sustained cortisol; sized in calibration"
+        "; halved (issue #13) while the mood → CRH drive doubled, so ordinary depression "
+        "raises morning cortisol with the same mood → HPA → mood loop gain",
     )
     k_mono_bdnf = par(
         "monoamine_bdnf_support",
@@ -743,10 +749,12 @@ def add_pain_depression_layer(
     )
     k_cort_sleep = par(
         "cortisol_sleep_disruption",
-        0.4,
+        0.2,
         "1",
         "sleep loss per unit hypercortisolism",
-        "raised (evening) cortisol fragments sleep",
+        "raised (evening) cortisol fragments sleep"
+        "; halved (issue #13) while the mood → CRH drive doubled, so ordinary depression "
+        "raises morning cortisol with the same mood → HPA → mood loop gain",
     )
     k_sym_sleep = par(
         "sympathetic_sleep_disruption",
@@ -837,12 +845,26 @@ def add_pain_depression_layer(
     )
     bias = par(
         "mood_balance_offset",
-        3.0,
+        3.7,
         "1",
         "healthy offset of the mood balance (logistic)",
-        "sets healthy depression severity near 0.05 (PHQ-9 ≈ 1-2)",
+        "sets healthy core severity near 0.1 (PHQ-9 ≈ 3; general-population mean 2.9, SD 3.5, "
+        "5.6 % ≥ 10: Kocalevent, Hinz & Brähler 2013 Gen Hosp Psychiatry 35:551, doi "
+        "10.1016/j.genhosppsych.2013.04.006)",
         lower=-20,
         upper=20,
+    )
+    balance_scale = par(
+        "mood_balance_scale",
+        1.6,
+        "1",
+        "width of the logistic that maps the mood balance onto core severity",
+        "sets how graded severity is: a wider logistic lowers the loop gain of the "
+        "mood → HPA → monoamine → mood feedback, so vulnerable people spread over mild to "
+        "severe PHQ-9 instead of piling up near the ceiling (trial baselines mean 14-19, "
+        "Kroenke et al. 2001 J Gen Intern Med 16:606 severity bands)",
+        lower=0.1,
+        upper=10,
     )
     deficit = smooth_positive(1 - (serotonin + noradrenaline) / 2)
     balance = (
@@ -854,7 +876,9 @@ def add_pain_depression_layer(
         + vulnerability
         - bias
     )
-    b.rate(depression, (1 / (1 + sympy.exp(-balance)) - depression) / (day * tau_dep))
+    b.rate(
+        depression, (1 / (1 + sympy.exp(-balance / balance_scale)) - depression) / (day * tau_dep)
+    )
 
     # --- feedback to the HPA axis -----------------------------------------------------------
     k_pain_hpa = par(
@@ -866,16 +890,19 @@ def add_pain_depression_layer(
     )
     k_mood_hpa = par(
         "mood_hpa_drive",
-        0.75,
+        0.8,
         "1",
-        "extra CRH drive at maximal depression",
-        "hypothalamic CRH hyperactivity in depression; cortisol d ≈ 0.3-0.6 (Stetler & "
-        "Miller 2011) is the calibration target",
+        "fractional rise of the (circadian, pulsatile) CRH drive at maximal depression",
+        "hypothalamic CRH hyperactivity in depression amplifies secretory episodes (bigger, not "
+        "more, cortisol pulses: JCEM 1985;61:429, 24-h ACTH/cortisol profile in major "
+        "depression) rather than adding a constant night-time drive, so ordinary depression "
+        "raises morning cortisol (d 0.3-0.6, Stetler & Miller 2011 Psychosom Med 73:114, "
+        "doi 10.1097/PSY.0b013e31820ad12b) while late-night salivary cortisol mostly stays "
+        "below 2.8 nmol/L; the flat, raised evening profile is the hypercortisolaemic "
+        "phenotypes' tonic drive. Size calibrated on virtual populations",
     )
-    tonic_drive = (
-        k_pain_hpa * pain_level * pw["pain_stress"] + k_mood_hpa * mood * pw["mood_stress"]
-    )
-    drive_multiplier = 1 - drive_reduction
+    tonic_drive = k_pain_hpa * pain_level * pw["pain_stress"]
+    drive_multiplier = (1 + k_mood_hpa * mood * pw["mood_stress"]) * (1 - drive_reduction)
 
     # --- readouts ---------------------------------------------------------------------------
     hr0 = par(
