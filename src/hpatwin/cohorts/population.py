@@ -138,7 +138,7 @@ class InjuryRisk:
 
 #: Adult age distribution (years): mean, SD, bounds — an assumption for clinic populations.
 AGE_MEAN_YEARS, AGE_SD_YEARS, AGE_MIN_YEARS, AGE_MAX_YEARS = 50.0, 15.0, 18.0, 90.0
-#: RMSSD falls with age ("strong age effect", clinical-facts §7); fractional change per decade
+#: RMSSD falls with age ("strong age effect": Nunan et al., Pacing Clin Electrophysiol 2010;33:1407); fractional change per decade
 #: from age 40 is an assumption.
 RMSSD_CHANGE_PER_DECADE = -0.12
 FEMALE_FRACTION = 0.6  # assumption: chronic pain clinic populations are majority female

@@ -3,7 +3,7 @@
 Virtual trials on seeded populations (``hpatwin.cohorts``), each patient simulated in
 every arm from one shared warm-up (the same virtual patients in every arm):
 
-1. **Time course** (SPEC §2: "PHQ-9 improvement typically visible from session 4–6,
+1. **Time course** (the source article: "PHQ-9 improvement typically visible from session 4–6,
    cumulative over 8–12 weeks; sleep improves first, then pain, then mood"): a
    ``comorbid_moderate`` cohort under 2/100 Hz EA twice weekly for 12 weeks. The
    improvement is each treated patient's fall of PHQ-9 from baseline as a fraction of
@@ -13,10 +13,10 @@ every arm from one shared warm-up (the same virtual patients in every arm):
    reaches 20 %, the median at weeks 4, 8 and 12, the usual-care arm's median at weeks 4
    and 12, and the median day on which the EA-attributable (EA − usual care) sleep, pain
    and mood improvements each reach half of their week-12 value.
-2. **Chronic pain** (Vickers IPD meta-analyses, clinical-facts §3.3: ≈ 0.2 SD vs sham,
+2. **Chronic pain** (Vickers et al. IPD meta-analyses, Arch Intern Med 2012;172:1444 and J Pain 2018;19:455: ≈ 0.2 SD vs sham,
    ≈ 0.5 SD vs no acupuncture): a ``chronic_pain`` cohort screened for NRS ≥ 4, arms
    usual care (no added treatment), sham and 2/100 Hz EA.
-3. **Depression** (MacPherson et al. 2013, ACUDep, clinical-facts §3.2: PHQ-9 −2.46 vs
+3. **Depression** (MacPherson et al., PLoS Med 2013;10:e1001518, ACUDep: PHQ-9 −2.46 vs
    usual care at 3 months after a mean of 10 sessions): a ``depression`` cohort
    screened for PHQ-9 ≥ 10, arms usual care and EA.
 
@@ -86,7 +86,7 @@ def ea_plan(
     """A course of 30-min sessions at 10:00 on ``weekdays`` from Monday, day 0.
 
     EA is given at the tolerance threshold (relative intensity 1: "a strong but tolerable
-    sensation", clinical-facts §3.1); ``sham=True`` gives non-penetrating sham at the
+    sensation", Han, Neurosci Lett 2004); ``sham=True`` gives non-penetrating sham at the
     same points and times instead.
 
     >>> ea_plan(2, ["mon"], sham=True)["sham_schedules"][0]["method"]
@@ -316,7 +316,7 @@ class TimeCourse:
 def time_course(
     n: int, seed: int = 41, *, parameters: Mapping[str, float] | None = None
 ) -> TimeCourse:
-    """The SPEC §2 time course (see the module docstring) on ``n`` screened patients.
+    """The source article's time course (see the module docstring) on ``n`` screened patients.
 
     Enrolment: PHQ-9 ≥ 10 and NRS ≥ 4 at baseline (comorbid by definition), during an
     exacerbation (:func:`enrol`). Arms: the 24-session course and usual care, 84 days.
@@ -376,7 +376,7 @@ class PainTrial:
 
 
 #: chronic pain: 10 sessions twice weekly (NICE NG193: a single course within ~5 h of
-#: professional time, e.g. ~10 × 30 min; clinical-facts §3.3), outcome one week after the
+#: professional time, e.g. ~10 × 30 min; NICE NG193, 2021), outcome one week after the
 #: last session (day 38; assumption: end-of-treatment endpoint)
 PAIN_SESSIONS, PAIN_WEEKDAYS, PAIN_FOLLOW_UP_DAY = 10, ("mon", "thu"), 38
 
@@ -430,7 +430,7 @@ class DepressionTrial:
 
 
 #: depression: 10 weekly 2 Hz sessions (ACUDep: mean 10 sessions, outcome at 3 months;
-#: weekly spacing and the 2 Hz mode of the depression trial protocols of clinical-facts §3.2
+#: weekly spacing and the 2 Hz mode of the depression trial protocols (Zhang et al. 2012; the 2024 Governor Vessel RCT)
 #: are assumptions), outcome at day 91 (13 weeks)
 DEPRESSION_SESSIONS, DEPRESSION_FREQUENCY, DEPRESSION_FOLLOW_UP_DAY = 10, "2", 91
 

@@ -1,6 +1,6 @@
 """The hpatwin HPA core: Karin 2020 gland masses extended for minutes-to-months simulation.
 
-Structure (SPEC §1.1): CRH → ACTH → cortisol with MR and GR negative feedback
+Structure: CRH → ACTH → cortisol with MR and GR negative feedback
 (Karin 2020); a slow GR-sensitivity state that sustained hypercortisolism
 down-regulates (time constant of the Ron Mizrachi 2023 CNS state); pituitary and
 adrenal functional masses (Karin 2020); a two-harmonic circadian drive
@@ -540,7 +540,7 @@ def add_hpa_core(b: ModelBuilder, hooks: HpaHooks | None = None) -> HpaCore:
         "albumin-bound / free cortisol (linear binding)",
         "Coolens, Van Baelen & Heyns 1987 J Steroid Biochem 26:197 (as commonly quoted)",
         ASSUME,
-        rationale="value not in the project reference folder; low-affinity, non-saturable albumin "
+        rationale="value not found in a primary source read; low-affinity, non-saturable albumin "
         "binding",
         upper=50,
     )

@@ -1,6 +1,7 @@
 """The pain–depression layer: the source article's two-way cascade, hours to months.
 
-The article (``shared/reference/source-article.txt``) describes the cascade this
+The source article (the narrative review 'The Bidirectional Link Between Chronic Pain and
+Depression' that hpatwin implements) describes the cascade this
 layer encodes. Chronic stress or persistent pain → sustained CRH drive →
 hypercortisolism with GR down-regulation (HPA core) → hippocampal neurotoxicity
 (BDNF, neurogenesis, volume) and 5-HT/NA depletion → weaker descending
@@ -9,7 +10,7 @@ the loop through the CRH drive. Depression also raises sympathetic tone and
 muscle tone, which feed myofascial trigger points and nociceptive input.
 
 No published mechanistic model couples pain and depression
-(``hpa-models.md`` §4.2/§6), so every link's *direction* comes from the source
+(see docs/hpa-core.md), so every link's *direction* comes from the source
 article (evidence "source article"). The *sizes* are assumptions, each with its
 rationale, calibrated on virtual populations to the epidemiology targets
 (``docs/pain-depression.md``). Each link is multiplied by a pathway gain
@@ -38,7 +39,7 @@ from hpatwin.model.definition import ONE, ZERO, ModelBuilder
 from hpatwin.parameters import Evidence
 
 COMPONENT = "pain_depression"
-ARTICLE = "source article (shared/reference/source-article.txt)"
+ARTICLE = "source article (the narrative review hpatwin implements: 'The Bidirectional Link Between Chronic Pain and Depression')"
 ASSUME = Evidence.ASSUMPTION
 MIZRACHI = "Ron Mizrachi et al. 2023 PLoS Comput Biol 19:e1011645 (CNS state a7 = 1/21 per day)"
 
@@ -288,7 +289,7 @@ def add_pain_depression_layer(
         "d",
         "time constant of 5-HT/NA tone",
         "monoamine depletion and antidepressant-induced recovery take weeks (STAR*D timescales, "
-        "clinical-facts §1.1)",
+        "Kroenke et al., J Gen Intern Med 2001;16:606)",
         lower=0.5,
         upper=365,
     )
@@ -298,7 +299,7 @@ def add_pain_depression_layer(
         "1",
         "5-HT depletion per unit relative hypercortisolism",
         "article: sustained excess cortisol depletes 5-HT; sized in calibration"
-        "; halved (issue #13) while the mood → CRH drive doubled, so ordinary depression "
+        "; halved (realistic-severity recalibration) while the mood → CRH drive doubled, so ordinary depression "
         "raises morning cortisol with the same mood → HPA → mood loop gain",
     )
     k_cort_na = par(
@@ -307,7 +308,7 @@ def add_pain_depression_layer(
         "1",
         "NA depletion per unit relative hypercortisolism",
         "article: sustained excess cortisol depletes NA; sized in calibration"
-        "; halved (issue #13) while the mood → CRH drive doubled, so ordinary depression "
+        "; halved (realistic-severity recalibration) while the mood → CRH drive doubled, so ordinary depression "
         "raises morning cortisol with the same mood → HPA → mood loop gain",
     )
     k_infl_mono = par(
@@ -348,7 +349,7 @@ def add_pain_depression_layer(
         "1",
         "BDNF loss per unit hypercortisolism",
         "article: hippocampal neurotoxicity of sustained cortisol; sized in calibration"
-        "; halved (issue #13) while the mood → CRH drive doubled, so ordinary depression "
+        "; halved (realistic-severity recalibration) while the mood → CRH drive doubled, so ordinary depression "
         "raises morning cortisol with the same mood → HPA → mood loop gain",
     )
     k_mono_bdnf = par(
@@ -753,7 +754,7 @@ def add_pain_depression_layer(
         "1",
         "sleep loss per unit hypercortisolism",
         "raised (evening) cortisol fragments sleep"
-        "; halved (issue #13) while the mood → CRH drive doubled, so ordinary depression "
+        "; halved (realistic-severity recalibration) while the mood → CRH drive doubled, so ordinary depression "
         "raises morning cortisol with the same mood → HPA → mood loop gain",
     )
     k_sym_sleep = par(
@@ -930,7 +931,7 @@ def add_pain_depression_layer(
         42.0,
         "ms",
         "short-term RMSSD at healthy tone",
-        "Nunan et al. 2010 short-term norm quoted as ≈ 42 ms (UNCONFIRMED, clinical-facts §7)",
+        "Nunan et al. 2010 short-term norm quoted as ≈ 42 ms (value not confirmed in the paper itself)",
         lower=1,
         upper=300,
         source="Nunan et al. 2010 PACE 33:1407 (value UNCONFIRMED)",

@@ -100,7 +100,7 @@ _CORTISOL_VARIANTS = {
         {"gr_expression_capacity": 0.6, "tonic_crh_drive": 0.45, "circadian_amplitude_24h": 0.45},
         "weak GR feedback, tonic CRH drive and a blunted circadian amplitude: raised evening "
         "cortisol, flattened slope and DST non-suppression (Carroll 1981; Jarcho 2013; Adam 2017); "
-        "tonic drive 0.3 → 0.45 in issue #13, when depression stopped adding a tonic drive of "
+        "tonic drive 0.3 → 0.45 in the realistic-severity recalibration, when depression stopped adding a tonic drive of "
         "its own",
     ),
     "hypocortisolaemic": (
@@ -150,7 +150,7 @@ for _name, _params, _description, _source in (
                 _why,
                 Evidence.ASSUMPTION,
                 rationale="the literature disagrees on the direction of cortisol change in chronic "
-                "pain; both variants are provided (clinical-facts §2.5)",
+                "pain; both variants are provided (Stetler & Miller 2011; McBeth et al. 2005; Beiner et al. 2023)",
                 parameters={**_params, **_extra},
             )
         )
