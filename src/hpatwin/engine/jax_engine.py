@@ -29,7 +29,7 @@ Example
 >>> from hpatwin.model.catalogue import get_model
 >>> run = prepare_run(get_model("hpa_core"), 60.0, dt=1.0, output_every=30.0)
 >>> run_jax(run).shape  # (outputs + 1, states, patients)
-(3, 10, 1)
+(3, 11, 1)
 """
 
 from __future__ import annotations
@@ -512,7 +512,7 @@ def run_jax(run: PreparedRun, dtype: str = "float64") -> NDArray[np.float64]:
     >>> run = prepare_run(get_model("hpa_core"), 20.0, output_every=10.0)
     >>> states = run_jax(run, "float32")
     >>> states.shape, bool((states > 0).any())
-    ((3, 10, 1), True)
+    ((3, 11, 1), True)
     """
     out = _integrate(run, dtype, None)
     out[0] = run.initial_state  # exact, whatever the dtype

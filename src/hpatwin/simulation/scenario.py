@@ -181,13 +181,7 @@ def resolve(scenario: Scenario, engine: Engine | None = None) -> PreparedRun:
     inputs.update(scenario.inputs)
     params.update(ablation_parameters(ode, scenario.ablate))
 
-    state = dict(scenario.initial_state)
-    for name, given in state.items():
-        # every model state is a concentration, amount, mass or level
-        if (np.asarray(given, dtype=np.float64) < 0).any():
-            raise ValueError(
-                f"initial state {name}: negative values are not allowed (a state is >= 0)"
-            )
+    state = {name: _non_negative_state(name, given) for name, given in scenario.initial_state.items()}
     if PULSE_INPUT in ode.input_names and scenario.pulses and PULSE_INPUT not in inputs:
         inputs[PULSE_INPUT] = pulse_train_for(ode, params, scenario.seed)
     if _needs_warmup(ode, scenario.start, state):
@@ -221,6 +215,20 @@ def _needs_warmup(ode: OdeModel, start: str, state: Mapping[str, Any]) -> bool:
         return False
     # a caller who sets the model's start states has chosen the start (older callers)
     return not set(ode.defaults.start_states) & set(state)
+
+
+#: a state below zero by at most this much is rounding noise of a float32 steady state (clipped to
+#: 0); anything more negative is refused: every model state is a concentration, amount, mass or level
+NEGATIVE_STATE_TOLERANCE = 1e-4
+
+
+def _non_negative_state(name: str, given: Any) -> Any:
+    values = np.asarray(given, dtype=np.float64)
+    if (values < -NEGATIVE_STATE_TOLERANCE).any():
+        raise ValueError(f"initial state {name}: negative values are not allowed (a state is >= 0)")
+    if (values < 0).any():
+        return np.clip(values, 0.0, None) if values.ndim else 0.0
+    return given
 
 
 def run_scenario(scenario: Scenario, engine: Engine | None = None) -> xr.Dataset:
