@@ -628,6 +628,7 @@ async def import_upload(request: Request) -> Response:
         return _page(request, "import.html", 422, error="file: choose a .json or .csv file")
     suffix = Path(upload.filename).suffix.lower()
     content = await upload.read()
+    await upload.close()
     with ctx.store.reading() as db:
         mine = visible_pseudonyms(db, me)
     before = {p.entry.pseudonym for p in ctx.store.patients()}

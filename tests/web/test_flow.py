@@ -1,0 +1,106 @@
+"""A clinician's day through the pages: patient, PHQ-9 with item 9, alert, session, plan, FHIR."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import Clock, add_patient, login, phq9
+
+
+def _at(clock: Clock, days: float = 0) -> str:
+    return f"{clock() - timedelta(days=days):%Y-%m-%dT%H:%M}"
+
+
+def test_item9_alert_shown_first_until_acknowledged(client: TestClient, clock: Clock) -> None:
+    token = login(client, "dr_a")
+    add_patient(client, token)
+    response = phq9(client, token, "p001", [2, 2, 1, 1, 2, 1, 1, 0, 1], _at(clock, 1))
+    assert response.status_code == 303
+    page = client.get("/patients/p001").text
+    assert "URGENT: phq9_item9_positive" in page
+    assert page.index("URGENT") < page.index("<h1>Patient p001")
+    assert "1 unacknowledged item-9 alert" in client.get("/patients").text
+    alert_id = client.app.state.ctx.store.load("p001").open_alerts[0].id
+    empty = client.post(f"/patients/p001/alerts/{alert_id}/acknowledge",
+                        data={"csrf_token": token, "action": " "})
+    assert empty.status_code == 422 and "action" in empty.text
+    done = client.post(f"/patients/p001/alerts/{alert_id}/acknowledge",
+                       data={"csrf_token": token, "action": "risk assessment; safety plan"})
+    assert done.status_code == 303
+    record = client.app.state.ctx.store.load("p001")
+    assert record.open_alerts == () and record.alerts[0].entry.acknowledged_by == "dr_a"
+    assert "URGENT" not in client.get("/patients/p001").text
+
+
+def test_bad_intake_is_422_naming_the_field_and_stores_nothing(
+    client: TestClient, clock: Clock
+) -> None:
+    token = login(client, "dr_a")
+    add_patient(client, token)
+    response = phq9(client, token, "p001", [2, 2, 1, 1, 2, 1, 1, 0, 7], _at(clock))
+    assert response.status_code == 422
+    assert "phq9_9 (item 9)" in response.text
+    assert client.app.state.ctx.store.load("p001").assessments == ()
+    future = phq9(client, token, "p001", [0] * 9, _at(clock, -3))
+    assert future.status_code == 422 and "administered_at" in future.text
+
+
+def test_session_biomarkers_chart_plan_and_fhir(client: TestClient, clock: Clock) -> None:
+    token = login(client, "dr_a")
+    add_patient(client, token)
+    phq9(client, token, "p001", [2] * 8 + [0], _at(clock, 14))
+    client.post("/patients/p001/assess/nrs",
+                data={"csrf_token": token, "administered_at": _at(clock, 14), "nrs": "7"})
+    session = {"csrf_token": token, "started_at": _at(clock, 13), "modality": "ea",
+               "points": "LI4, LR3, GV20", "electrode_pairs": "LI4-LR3", "frequency_hz": "2/100",
+               "intensity_ma": "2.5", "duration_min": "30", "adverse_event": "",
+               "adverse_severity": "mild"}
+    assert client.post("/patients/p001/sessions/new", data=session).status_code == 303
+    bad = client.post("/patients/p001/sessions/new",
+                      data={**session, "started_at": _at(clock, 12), "intensity_ma": "80"})
+    assert bad.status_code == 422 and "session.intensity_ma" in bad.text
+    assert len(client.app.state.ctx.store.load("p001").sessions) == 1
+    cortisol = {"csrf_token": token, "collected_at": _at(clock, 13), "value": "12",
+                "unit": "nmol/L", "assay": "LC-MS/MS", "label": "morning"}
+    assert client.post("/patients/p001/biomarkers/cortisol", data=cortisol).status_code == 303
+    vitals = {"csrf_token": token, "session_started_at": _at(clock, 13), "phase": "before",
+              "minutes": "5", "heart_rate_bpm": "72", "systolic_mmhg": "120",
+              "diastolic_mmhg": "80"}
+    assert client.post("/patients/p001/biomarkers/vitals", data=vitals).status_code == 303
+    page = client.get("/patients/p001").text
+    assert page.count("<svg") == 3 and "session 1: ea" in page
+    plan = client.post("/patients/p001/plan", data={"csrf_token": token,
+                                                    "pain_duration_months": "18",
+                                                    "pain_regions": "neck"})
+    assert plan.status_code == 303, plan.text[:1000]
+    plan_page = client.get("/patients/p001/plan").text
+    assert "Protocol plan" in plan_page and "not a prescription" in plan_page.lower()
+    export = client.get("/patients/p001/fhir")
+    assert export.status_code == 200 and export.json()["resourceType"] == "Bundle"
+    assert "attachment" in export.headers["content-disposition"]
+
+
+def test_fhir_import_upload_joins_the_clinic(client: TestClient, clock: Clock) -> None:
+    token = login(client, "dr_a")
+    add_patient(client, token)
+    phq9(client, token, "p001", [1] * 8 + [0], _at(clock, 2))
+    bundle = client.get("/patients/p001/fhir").json()
+    text = json.dumps(bundle).replace("p001", "p002")
+    response = client.post("/import", data={"csrf_token": token},
+                           files={"file": ("p002.json", text.encode(), "application/json")})
+    assert response.status_code == 200, response.text[:800]
+    assert "patients: 1 created" in response.text
+    assert client.get("/patients/p002").status_code == 200
+    broken = client.post("/import", data={"csrf_token": token},
+                         files={"file": ("x.json", b"{not json", "application/json")})
+    assert broken.status_code == 422 and "x.json" in broken.text
+
+
+def test_plan_without_phq9_is_a_clear_422(client: TestClient) -> None:
+    token = login(client, "dr_a")
+    add_patient(client, token)
+    response = client.post("/patients/p001/plan", data={"csrf_token": token})
+    assert response.status_code == 422 and "record a PHQ-9 first" in response.text
