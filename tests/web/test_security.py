@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from hpatwin.web import api, pages
@@ -172,7 +171,7 @@ def test_canary_patient_data_never_reaches_the_logs(
     client.get(f"/patients/{canary}")
     client.get(f"/api/patients/{canary}/sessions")
     client.get("/patients", params={"q": canary})
-    assert any("hpatwin.web" == r.name for r in caplog.records)
+    assert any(r.name == "hpatwin.web" for r in caplog.records)
     client_side = ("httpx", "httpcore")  # the test client's own request lines
     logged = "\n".join(
         r.getMessage() for r in caplog.records if not r.name.startswith(client_side)
