@@ -69,9 +69,9 @@ class AssessmentIn(BaseModel):
     """An administration: instrument, time, answers in item order."""
 
     model_config = ConfigDict(extra="forbid")
-    instrument: str = Field(max_length=16)
+    instrument: Literal["phq9", "gad7", "nrs", "bpi", "pcs", "isi"]
     administered_at: datetime
-    items: list[int] = Field(max_length=20)
+    items: list[int] = Field(min_length=1, max_length=13)
     difficulty: int | None = None
 
     _when = field_validator("administered_at")(_plausible)
@@ -104,7 +104,7 @@ class SessionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     started_at: datetime
     duration_min: float = Field(allow_inf_nan=False)
-    modality: str = Field(max_length=16)
+    modality: Literal["ea", "manual", "sham", "dry_needling", "cbt"]
     points: list[str] = Field(default_factory=list, max_length=40)
     electrode_pairs: list[tuple[str, str]] = Field(default_factory=list, max_length=20)
     frequency_hz: str | None = Field(default=None, max_length=32)
