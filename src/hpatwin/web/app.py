@@ -2,9 +2,10 @@
 
 Example
 -------
->>> app = create_app("sqlite://")
->>> sorted({r.path for r in app.routes if r.path.startswith("/api/patients")})[:1]
-['/api/patients']
+>>> from fastapi.testclient import TestClient
+>>> client = TestClient(create_app("sqlite://"), follow_redirects=False)
+>>> client.get("/health").text, client.get("/patients").headers["location"]
+('ok', '/login')
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ never holds it.
 Example
 -------
 >>> from hpatwin.records.store import RecordStore
->>> store = RecordStore("sqlite://"); _ = store.init()
+>>> from hpatwin.web.app import init_database
+>>> store = RecordStore("sqlite://"); init_database(store)
 >>> create_user(store, "admin", "admin", None, "a long enough password", actor="setup")
 'admin'
 >>> check_login(store, "admin", "a long enough password")
