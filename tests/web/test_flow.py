@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.web.conftest import Clock, add_patient, login, phq9
+from tests.web.conftest import Clock, add_patient, login, new_client, phq9
 
 
 def _at(clock: Clock, days: float = 0) -> str:
@@ -104,3 +105,23 @@ def test_plan_without_phq9_is_a_clear_422(client: TestClient) -> None:
     add_patient(client, token)
     response = client.post("/patients/p001/plan", data={"csrf_token": token})
     assert response.status_code == 422 and "record a PHQ-9 first" in response.text
+
+
+def test_import_cannot_touch_another_clinics_patient(app: FastAPI, clock: Clock) -> None:
+    a, b = new_client(app), new_client(app)
+    token_a = login(a, "dr_a")
+    add_patient(a, token_a)
+    phq9(a, token_a, "p001", [1] * 8 + [0], _at(clock, 2))
+    bundle = a.get("/patients/p001/fhir").content
+    token_b = login(b, "dr_b")
+    refused = b.post("/import", data={"csrf_token": token_b},
+                     files={"file": ("p001.json", bundle, "application/json")})
+    assert refused.status_code == 422 and "another clinic" in refused.text
+    csv_text = (
+        "patient,instrument,administered_at,item_1\n"
+        f"p001,nrs,{clock() - timedelta(days=1):%Y-%m-%dT%H:%M:%S},5\n"
+    )
+    refused_csv = b.post("/import", data={"csrf_token": token_b},
+                         files={"file": ("s.csv", csv_text.encode(), "text/csv")})
+    assert refused_csv.status_code == 422 and "another clinic" in refused_csv.text
+    assert len(app.state.ctx.store.load("p001").assessments) == 1

@@ -7,6 +7,8 @@ naming the field and HTTP 422; nothing is stored.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import tempfile
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from hpatwin.clinic.instruments import get_spec, instrument_names
@@ -51,6 +54,7 @@ from hpatwin.web.security import (
     new_session,
     record_login_result,
 )
+from hpatwin.web.tables import patient_clinics
 from hpatwin.web.users import check_login, create_user, list_users
 from hpatwin.web.views import charts, flags, research_row, timeline_rows
 
@@ -629,41 +633,49 @@ async def import_upload(request: Request) -> Response:
     suffix = Path(upload.filename).suffix.lower()
     content = await upload.read()
     await upload.close()
-    with ctx.store.reading() as db:
-        mine = visible_pseudonyms(db, me)
-    before = {p.entry.pseudonym for p in ctx.store.patients()}
     try:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"upload{suffix}"
             path.write_bytes(content)
-            if suffix == ".json":
-                _check_bundle_patients(path, before - mine)
+            named = _import_pseudonyms(path)
+            with ctx.store.reading() as db:
+                clinics = {r.pseudonym: r.clinic for r in db.execute(select(patient_clinics))}
+            if any(clinics.get(p, me.clinic) != me.clinic for p in named):
+                raise InputError("names a patient of another clinic", field="patient")
             report = import_file(ctx.store, path, actor=me.username)
     except (InputError, ConflictError) as exc:
         message = str(exc).replace(f"upload{suffix}", upload.filename[:100])
         return _page(request, "import.html", 422 if isinstance(exc, InputError) else 409,
                      error=message)
-    after = {p.entry.pseudonym for p in ctx.store.patients()}
     with ctx.write(me.username) as db:
-        for pseudonym in sorted(after - before):
+        for pseudonym in sorted(named):
             assign_clinic(db, pseudonym, me.clinic or "")
         audit.append(db, at=ctx.config.now(), actor=me.username, action="import",
                      detail=report.summary()[:500])
     return _page(request, "import.html", summary=report.summary())
 
 
-def _check_bundle_patients(path: Path, foreign: set[str]) -> None:
-    """Refuse a bundle touching another clinic's patient (before anything is written)."""
+def _import_pseudonyms(path: Path) -> set[str]:
+    """The patients a FHIR Bundle or CSV file names (unreadable files: import_file reports)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return  # import_file reports it with its line
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return set()
+    if path.suffix == ".csv":
+        rows = csv.DictReader(io.StringIO(text))
+        return {row["patient"].strip() for row in rows if (row.get("patient") or "").strip()}
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return set()
+    found: set[str] = set()
     for entry in data.get("entry", []) if isinstance(data, dict) else []:
         resource = entry.get("resource", {}) if isinstance(entry, dict) else {}
         if isinstance(resource, dict) and resource.get("resourceType") == "Patient":
             for ident in resource.get("identifier", []) or []:
-                if isinstance(ident, dict) and ident.get("value") in foreign:
-                    raise InputError("a patient of another clinic", field="Patient.identifier")
+                if isinstance(ident, dict) and isinstance(ident.get("value"), str):
+                    found.add(ident["value"])
+    return found
 
 
 # --------------------------------------------------------------------------------------
