@@ -27,6 +27,7 @@ def db(tmp_path: Path) -> Path:
 
 def test_a_clinic_day_from_the_command_line(db: Path, tmp_path: Path) -> None:
     assert _run(db, "add-patient", "p001", "--birth-year", "1978", "--sex", "female")[0] == 0
+    assert _run(db, "add-episode", "p001", "--title", "EA course", "--start", "2024-03-01")[0] == 0
     code, out = _run(
         db,
         "add-assessment",
@@ -58,6 +59,8 @@ def test_a_clinic_day_from_the_command_line(db: Path, tmp_path: Path) -> None:
             "2.5",
             "--duration-min",
             "30",
+            "--episode-start",
+            "2024-03-01",
         )
         assert code == 0, out
     assert "REVIEW" not in out  # no follow-up assessment yet: no course to judge
@@ -85,6 +88,7 @@ def test_a_clinic_day_from_the_command_line(db: Path, tmp_path: Path) -> None:
     _run(other, "init")
     code, out = _run(other, "import", bundle.as_posix(), table.as_posix())
     assert code == 0 and "sessions: 6 created" in out and "assessments: 2 unchanged" in out
+    assert "episodes: 1 created" in out
     backup = tmp_path / "backup.db"
     code, out = _run(db, "backup", backup.as_posix())
     assert code == 0 and backup.exists()

@@ -78,3 +78,9 @@ def test_dated_rows_are_ordered_by_date(tmp_path: Path) -> None:
     assert code == 0
     points = json.loads(out)["course"]["points"]
     assert [p["value"] for p in points] == [22, 1] and points[1]["met"]["remission"] is True
+
+
+def test_disagreeing_subject_and_patient_columns_are_refused(tmp_path: Path) -> None:
+    text = f"subject,patient,{HEADER}\np1,p2,2024-01-01,3,3,3,3,3,3,2,2,0\np1,p1,2024-02-01,1,1,1,1,1,1,1,1,0\n"
+    code, out = _score(tmp_path, text)
+    assert code == 2 and "columns subject and patient disagree" in out

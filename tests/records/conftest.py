@@ -123,6 +123,7 @@ def fill_patient(store: RecordStore, pseudonym: str = "p1", actor: str = "dr_a")
                     frequency_hz="2/100",
                     intensity_ma=2.5,
                     adverse_events=(AdverseEvent("bruising", "mild"),) if week == 1 else (),
+                    episode_started_on=date(2024, 3, 1),
                 ),
             )
             w.add_assessment(

@@ -56,12 +56,14 @@ def test_fhir_export_import_export_is_lossless(store: RecordStore, tmp_path: Pat
     target = _fresh(tmp_path / "target.db")
     report = import_file(target, first, actor="importer")
     assert report.created["sessions"] == 8 and report.created["vital_signs"] == 2
+    assert report.created["episodes"] == 1
     export_fhir(target, "p1", second)
     assert first.read_bytes() == second.read_bytes()
     assert _without_meta(target, "p1") == _without_meta(store, "p1")
     resource_types = {e["resource"]["resourceType"] for e in json.loads(first.read_text())["entry"]}
     assert resource_types == {
         "Patient",
+        "EpisodeOfCare",
         "MedicationStatement",
         "Procedure",
         "QuestionnaireResponse",

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from hpatwin.clinic.planner import build_plan
-from hpatwin.errors import ConflictError, InputError, NotFoundError
+from hpatwin.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from hpatwin.records.entries import (
     AdverseEvent,
     AssessmentEntry,
@@ -45,6 +45,8 @@ def test_full_record_round_trips_through_the_store(store: RecordStore) -> None:
         len(record.sessions) == 8 and record.sessions[1].entry.adverse_events[0].severity == "mild"
     )
     assert record.sessions[0].entry.electrode_pairs == (("LI4", "LR3"),)
+    assert record.sessions[0].entry.episode_started_on == record.episodes[0].entry.started_on
+    assert record.sessions[-1].entry.episode_started_on is None  # the CBT session stands alone
     assert len(record.assessments) == 14
     assert record.assessments[0].entry.scoring_version.startswith("instruments-1")
     assert record.cortisol[1].entry.unit == "ng/dL" and record.cortisol[1].entry.assay == "ECLIA"
@@ -204,6 +206,15 @@ BAD_WRITES: list[tuple[str, Callable[[RecordStore], Any], str]] = [
         "session.frequency_hz",
     ),
     (
+        "episode",
+        lambda s: s.add_session(
+            "p1",
+            SessionEntry(T0 + timedelta(days=90), 30, "cbt", episode_started_on=date(2020, 1, 1)),
+            actor="a",
+        ),
+        "session.episode_started_on",
+    ),
+    (
         "duration",
         lambda s: s.add_session("p1", SessionEntry(T0 + timedelta(days=90), 600, "cbt"), actor="a"),
         "session.duration_min",
@@ -340,3 +351,20 @@ def test_plans_from_the_future_are_refused(sqlite_store: RecordStore) -> None:
     with pytest.raises(InputError, match=r"plan\.planned_at"):
         sqlite_store.add_plan("p1", plan, actor="a", planned_at=FUTURE)
     assert sqlite_store.load("p1").plans == ()
+
+
+def test_a_researcher_cannot_acknowledge_a_safety_alert(sqlite_store: RecordStore) -> None:
+    sqlite_store.add_user("res_a", "researcher", actor="admin")
+    sqlite_store.add_patient(PatientEntry("p1"), actor="dr_a")
+    sqlite_store.add_assessment("p1", AssessmentEntry("phq9", T0, (0,) * 8 + (1,)), actor="dr_a")
+    alert = sqlite_store.load("p1").open_alerts[0]
+    with pytest.raises(PermissionDeniedError):
+        sqlite_store.acknowledge_alert(alert.id, "seen", actor="res_a")
+    assert sqlite_store.load("p1").open_alerts == (alert,)
+
+
+def test_the_default_data_folder_is_private(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HPATWIN_DATABASE_URL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    RecordStore().init()
+    assert (tmp_path / "data" / "hpatwin").stat().st_mode & 0o077 == 0

@@ -50,6 +50,7 @@ from hpatwin.records.db import redacted
 from hpatwin.records.entries import (
     AdverseEvent,
     AssessmentEntry,
+    EpisodeEntry,
     PatientEntry,
     PatientRecord,
     SessionEntry,
@@ -356,6 +357,12 @@ def _events(values: tuple[str, ...]) -> tuple[AdverseEvent, ...]:
     multiple=True,
     help="DESCRIPTION:SEVERITY (mild, moderate, severe).",
 )
+@click.option(
+    "--episode-start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Start date of the treatment episode it belongs to.",
+)
 @click.pass_context
 @_one_line_errors
 def add_session_cmd(
@@ -369,8 +376,10 @@ def add_session_cmd(
     frequency_hz: str | None,
     intensity_ma: float | None,
     events: tuple[str, ...],
+    episode_start: datetime | None,
 ) -> None:
     """Store a treatment session as delivered."""
+    episode = None if episode_start is None else episode_start.date()
     entry = SessionEntry(
         _when(at, "--at"),
         duration_min,
@@ -380,12 +389,29 @@ def add_session_cmd(
         frequency_hz,
         intensity_ma,
         _events(events),
+        episode,
     )
     stored = _store(ctx).add_session(patient, entry, actor=_actor(ctx))
     record = _store(ctx).load(patient)
     click.echo(f"session {len(record.sessions)} stored (#{stored.id})")
     for flag in review_flags(record):
         click.echo(f"REVIEW: {flag.message()}")
+
+
+@command.command("add-episode")
+@click.argument("patient")
+@click.option("--title", required=True, help="e.g. 'EA course, low back pain'.")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.pass_context
+@_one_line_errors
+def add_episode_cmd(
+    ctx: click.Context, patient: str, title: str, start: datetime, end: datetime | None
+) -> None:
+    """Add a treatment episode (sessions join it with --episode-start)."""
+    entry = EpisodeEntry(title, start.date(), None if end is None else end.date())
+    stored = _store(ctx).add_episode(patient, entry, actor=_actor(ctx))
+    click.echo(f"episode from {stored.entry.started_on} stored (#{stored.id})")
 
 
 @command.command("acknowledge")

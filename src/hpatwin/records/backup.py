@@ -95,6 +95,18 @@ def backup(
 
     SQLite: a consistent copy with the online backup API (a SQLite file). PostgreSQL:
     ``pg_dump --format=custom`` (restore with ``pg_restore``).
+
+    Example
+    -------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> store = RecordStore(folder / "r.db"); _ = store.init()
+    >>> _ = backup(store, folder / "b.db")
+    >>> try:
+    ...     backup(store, folder / "b.db")
+    ... except InputError as exc:
+    ...     print(exc)
+    b.db: already exists (allowed: a new file, or --overwrite)
     """
     target = Path(destination)
     if target.exists() and not overwrite:

@@ -35,7 +35,7 @@ from hpatwin.records import models
 from hpatwin.records.entries import AssessmentEntry, PatientEntry, SessionEntry
 from hpatwin.records.store import RecordStore
 
-__all__ = ["SHARED_PATIENTS", "WriterResult", "run_writers", "writer_process"]
+__all__ = ["SHARED_PATIENTS", "WriterResult", "race_stale_edits", "run_writers", "writer_process"]
 
 SHARED_PATIENTS = ("shared-0", "shared-1")
 _BASE = datetime(2015, 1, 1, tzinfo=UTC)
@@ -55,12 +55,24 @@ class WriterResult:
 
     @property
     def acknowledged(self) -> int:
-        """All acknowledged writes."""
+        """All acknowledged writes.
+
+        Example
+        -------
+        >>> WriterResult("sqlite", 2, 1.0, 3, 4, 0, 0).acknowledged
+        7
+        """
         return self.acknowledged_assessments + self.acknowledged_sessions
 
     @property
     def writes_per_s(self) -> float:
-        """Acknowledged writes per second (all processes together)."""
+        """Acknowledged writes per second (all processes together).
+
+        Example
+        -------
+        >>> WriterResult("sqlite", 2, 2.0, 3, 5, 0, 0).writes_per_s
+        4.0
+        """
         return self.acknowledged / self.seconds
 
 
@@ -75,6 +87,11 @@ def writer_process(
     """One writer: alternate assessments and sessions until ``seconds`` pass; log acknowledgements.
 
     ``start`` is a barrier all writers wait on, so they write at the same time.
+
+    Example
+    -------
+    >>> callable(writer_process)  # runs in a spawned process; see run_writers
+    True
     """
     store = RecordStore(url)
     store.patients()  # connect and check the schema before the clock starts
@@ -125,7 +142,13 @@ def _present(store: RecordStore) -> set[tuple[str, str, str]]:
 
 
 def run_writers(url: str, processes: int = 8, seconds: float = 5.0) -> WriterResult:
-    """Start ``processes`` writers for ``seconds`` on a fresh store at ``url``; check every write."""
+    """Start ``processes`` writers for ``seconds`` on a fresh store at ``url``; check every write.
+
+    Example
+    -------
+    >>> run_writers.__defaults__  # 8 processes x 5 s by default (tests/records/test_concurrency.py)
+    (8, 5.0)
+    """
     store = RecordStore(url)
     store.init()
     for pseudonym in SHARED_PATIENTS:
@@ -160,3 +183,45 @@ def run_writers(url: str, processes: int = 8, seconds: float = 5.0) -> WriterRes
         refused=sum(log["refused"] for log in logs),
         missing=len(missing),
     )
+
+
+def _stale_editor(url: str, birth_year: int, start: Any, out: str) -> None:
+    store = RecordStore(url)
+    version = store.load(SHARED_PATIENTS[0]).patient.version  # both read the same version
+    start.wait()
+    try:
+        store.update_patient(SHARED_PATIENTS[0], version, birth_year=birth_year, actor="editor")
+        outcome = "saved"
+    except HpatwinError as exc:
+        outcome = type(exc).__name__
+    store.close()
+    Path(out).write_text(outcome)
+
+
+def race_stale_edits(url: str, editors: int = 2) -> list[str]:
+    """``editors`` processes read the same patient version, then all update it at once.
+
+    Returns each editor's outcome: exactly one ``saved``, the others ``ConflictError``.
+
+    Example
+    -------
+    >>> race_stale_edits.__defaults__
+    (2,)
+    """
+    store = RecordStore(url)
+    store.init()
+    store.add_patient(PatientEntry(SHARED_PATIENTS[0]), actor="setup")
+    store.close()
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(editors)
+    with tempfile.TemporaryDirectory(prefix="hpatwin-editors-") as folder:
+        outs = [str(Path(folder) / f"e{i}.txt") for i in range(editors)]
+        workers = [
+            context.Process(target=_stale_editor, args=(url, 1950 + i, barrier, outs[i]))
+            for i in range(editors)
+        ]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        return sorted(Path(o).read_text() for o in outs)

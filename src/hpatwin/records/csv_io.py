@@ -174,8 +174,11 @@ def _parse_time(text: str, where: str) -> datetime | None:
         raise CsvError(f"{where}: {s!r} is not an ISO 8601 date-time") from None
 
 
-def _subject_cell(row: Mapping[str, str]) -> str | None:
-    return (row.get("subject", "") or row.get("patient", "")).strip() or None
+def _subject_cell(row: Mapping[str, str], where: str) -> str | None:
+    subject, patient = row.get("subject", "").strip(), row.get("patient", "").strip()
+    if subject and patient and subject != patient:
+        raise CsvError(f"{where}: columns subject and patient disagree; give one patient column")
+    return subject or patient or None
 
 
 @dataclass(frozen=True)
@@ -297,7 +300,7 @@ def read_administrations_csv(
                 administered_at=_parse_time(
                     row.get("administered_at", ""), f"{where} column administered_at"
                 ),
-                subject=_subject_cell(row),
+                subject=_subject_cell(row, where),
             )
         )
     return out
@@ -346,7 +349,7 @@ def read_instrument_csv(
                     row.get("administered_at", "") or row.get("date", ""),
                     f"{where} column administered_at",
                 ),
-                subject=_subject_cell(row),
+                subject=_subject_cell(row, where),
             )
         )
     if not out:

@@ -74,11 +74,17 @@ def resolve_url(url: str | os.PathLike[str] | None = None) -> str:
     """A SQLAlchemy URL from an argument, the environment, or the default file.
 
     A plain path becomes a SQLite URL; ``postgresql://`` and ``postgres://`` select psycopg 3.
+
+    Example
+    -------
+    >>> resolve_url("sqlite:///x.db"), resolve_url("postgres://h/db")
+    ('sqlite:///x.db', 'postgresql+psycopg://h/db')
     """
     chosen = url if url is not None else os.environ.get(DATABASE_URL_ENV)
     if chosen is None:
         path = default_database_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # patient data: the default folder is private to the user (rwx------)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         return f"sqlite:///{path}"
     text = os.fspath(chosen)
     if "://" not in text:
@@ -119,7 +125,14 @@ def _sqlite_on_begin(connection: Connection) -> None:
 
 
 def make_engine(url: str | os.PathLike[str] | None = None) -> Engine:
-    """An engine for ``url`` (see :func:`resolve_url`) with the SQLite settings above."""
+    """An engine for ``url`` (see :func:`resolve_url`) with the SQLite settings above.
+
+    Example
+    -------
+    >>> with make_engine("sqlite://").connect() as c:
+    ...     c.exec_driver_sql("PRAGMA busy_timeout").scalar()
+    60000
+    """
     resolved = resolve_url(url)
     try:
         parsed = make_url(resolved)

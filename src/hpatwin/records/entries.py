@@ -333,7 +333,16 @@ class EpisodeEntry:
 
 
 def normalise_episode(entry: EpisodeEntry) -> EpisodeEntry:
-    """Validate an episode (start not in the future, end after start)."""
+    """Validate an episode (start not in the future, end after start).
+
+    Example
+    -------
+    >>> try:
+    ...     normalise_episode(EpisodeEntry("x", date(2024, 2, 1), date(2024, 1, 1)))
+    ... except InputError as exc:
+    ...     print(exc)
+    episode.ended_on: end before start (allowed: >= started_on)
+    """
     title = check_text(entry.title, "episode.title", max_length=200)
     started = _optional_date(entry.started_on, "episode.started_on")
     if started is None:
@@ -361,6 +370,7 @@ class PlanEntry:
     alert_codes: tuple[str, ...]
     kb_version: str
     kb_sha256: str
+    episode_started_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -378,7 +388,13 @@ class NoteEntry:
 
 
 def normalise_note(entry: NoteEntry) -> NoteEntry:
-    """Validate a note: a time not in the future, non-empty text of at most 4,000 characters."""
+    """Validate a note: a time not in the future, non-empty text of at most 4,000 characters.
+
+    Example
+    -------
+    >>> normalise_note(NoteEntry(datetime(2024, 1, 1, 9), "ok")).written_at.tzname()
+    'UTC'
+    """
     return NoteEntry(
         _time(entry.written_at, "note.written_at"), check_text(entry.text, "note.text")
     )
@@ -407,7 +423,8 @@ class SessionEntry:
 
     ``modality``: ``ea``, ``manual``, ``sham``, ``dry_needling`` or ``cbt``. ``points``
     are catalogue codes; ``electrode_pairs`` join two of them; ``frequency_hz`` is one
-    number (``"2"``) or dense-disperse ``"2/100"``; ``intensity_ma`` in mA.
+    number (``"2"``) or dense-disperse ``"2/100"``; ``intensity_ma`` in mA;
+    ``episode_started_on`` links the session to the patient's episode starting that day.
 
     Example
     -------
@@ -423,6 +440,7 @@ class SessionEntry:
     frequency_hz: str | None = None
     intensity_ma: float | None = None
     adverse_events: tuple[AdverseEvent, ...] = ()
+    episode_started_on: date | None = None
 
 
 def _session_points(points: Any) -> tuple[str, ...]:
@@ -517,6 +535,7 @@ def normalise_session(entry: SessionEntry) -> SessionEntry:
         frequency_hz=frequency,
         intensity_ma=intensity,
         adverse_events=_adverse_events(entry.adverse_events),
+        episode_started_on=_optional_date(entry.episode_started_on, "session.episode_started_on"),
     )
 
 
@@ -601,7 +620,13 @@ def normalise_assessment(entry: AssessmentEntry) -> tuple[AssessmentEntry, Instr
 
 
 def score_assessment(entry: AssessmentEntry) -> ScoredAssessment:
-    """Validate and score an entry into a :class:`ScoredAssessment`."""
+    """Validate and score an entry into a :class:`ScoredAssessment`.
+
+    Example
+    -------
+    >>> score_assessment(AssessmentEntry("isi", datetime(2024, 1, 1), (2,) * 7)).severity
+    'subthreshold insomnia'
+    """
     normalised, result = normalise_assessment(entry)
     return ScoredAssessment(
         entry=normalised,
@@ -679,7 +704,14 @@ class HrvEntry:
 
 
 def normalise_hrv(entry: HrvEntry) -> HrvEntry:
-    """Validate an HRV entry and fill the metrics of an RR series."""
+    """Validate an HRV entry and fill the metrics of an RR series.
+
+    Example
+    -------
+    >>> entry = normalise_hrv(HrvEntry(datetime(2024, 1, 1, 8), tuple([800.0, 810.0] * 200)))
+    >>> round(entry.rmssd_ms, 1), round(entry.mean_hr_bpm, 1)
+    (10.0, 74.5)
+    """
     when = _time(entry.recorded_at, "hrv.recorded_at")
     if entry.rr_ms is not None:
         try:
@@ -783,7 +815,14 @@ class AlertEntry:
 
     @property
     def open(self) -> bool:
-        """Whether no clinician has acknowledged it yet."""
+        """Whether no clinician has acknowledged it yet.
+
+        Example
+        -------
+        >>> from datetime import UTC
+        >>> AlertEntry("x", "urgent", "m", datetime(2024, 1, 1, tzinfo=UTC), acknowledged_at=datetime(2024, 1, 2, tzinfo=UTC)).open
+        False
+        """
         return self.acknowledged_at is None
 
 
@@ -816,5 +855,14 @@ class PatientRecord:
 
     @property
     def open_alerts(self) -> tuple[Stored[AlertEntry], ...]:
-        """Alerts not yet acknowledged by a clinician."""
+        """Alerts not yet acknowledged by a clinician.
+
+        Example
+        -------
+        >>> from datetime import UTC
+        >>> t = datetime(2024, 1, 1, tzinfo=UTC)
+        >>> p = Stored(1, 1, t, "a", t, "a", PatientEntry("p1"))
+        >>> PatientRecord(p).open_alerts
+        ()
+        """
         return tuple(a for a in self.alerts if a.entry.open)

@@ -1,7 +1,8 @@
 """Import and export of the record store: a FHIR R4 Bundle per patient, and CSV with a patient column.
 
 FHIR: ``Patient`` (pseudonym as identifier; pregnancy, lactation, hepatic and renal
-function, conditions, allergies and devices as extensions), ``MedicationStatement``,
+function, conditions, allergies and devices as extensions), ``EpisodeOfCare`` per
+treatment episode, ``MedicationStatement``,
 ``Procedure`` per session (modality, points as body sites, EA settings and electrode
 pairs as extensions, adverse events as complications), ``QuestionnaireResponse`` plus
 its score ``Observation`` (via :mod:`hpatwin.records.fhir`), and ``Observation`` for
@@ -61,6 +62,7 @@ from hpatwin.records.entries import (
     AdverseEvent,
     AssessmentEntry,
     CortisolEntry,
+    EpisodeEntry,
     HrvEntry,
     MedicationEntry,
     PatientEntry,
@@ -117,11 +119,23 @@ class ImportReport:
     unchanged: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def count(self, kind: str, created: bool) -> None:
-        """Count one row of ``kind``."""
+        """Count one row of ``kind``.
+
+        Example
+        -------
+        >>> r = ImportReport(); r.count("notes", False); r.unchanged["notes"]
+        1
+        """
         (self.created if created else self.unchanged)[kind] += 1
 
     def summary(self) -> str:
-        """One line: ``kind: n created, m unchanged; ...``."""
+        """One line: ``kind: n created, m unchanged; ...``.
+
+        Example
+        -------
+        >>> ImportReport().summary()
+        'nothing to import'
+        """
         parts = []
         for kind in dict.fromkeys([*self.created, *self.unchanged]):
             counts = [
@@ -136,7 +150,13 @@ class ImportReport:
         return "; ".join(parts) or "nothing to import"
 
     def to_dict(self) -> dict[str, dict[str, int]]:
-        """Counts as a JSON-ready mapping."""
+        """Counts as a JSON-ready mapping.
+
+        Example
+        -------
+        >>> r = ImportReport(); r.count("patients", True); r.to_dict()
+        {'created': {'patients': 1}, 'unchanged': {}}
+        """
         return {"created": dict(self.created), "unchanged": dict(self.unchanged)}
 
 
@@ -220,9 +240,25 @@ def _medication_resource(entry: MedicationEntry, rid: str, subject: str) -> dict
     }
 
 
+def _episode_resource(entry: EpisodeEntry, rid: str, subject: str) -> dict[str, Any]:
+    period = {"start": entry.started_on.isoformat()}
+    if entry.ended_on:
+        period["end"] = entry.ended_on.isoformat()
+    return {
+        "resourceType": "EpisodeOfCare",
+        "id": rid,
+        "status": "finished" if entry.ended_on else "active",
+        "type": [{"text": entry.title}],
+        "patient": {"reference": subject},
+        "period": period,
+    }
+
+
 def _procedure_resource(entry: SessionEntry, rid: str, subject: str) -> dict[str, Any]:
     end = entry.started_at + timedelta(minutes=entry.duration_min)
     extensions = [_ext("duration-min", valueDecimal=entry.duration_min)]
+    if entry.episode_started_on is not None:
+        extensions.append(_ext("episode-start", valueDate=entry.episode_started_on.isoformat()))
     if entry.frequency_hz is not None:
         extensions.append(_ext("frequency-hz", valueString=entry.frequency_hz))
     if entry.intensity_ma is not None:
@@ -349,7 +385,17 @@ def _cortisol_resource(entry: CortisolEntry, rid: str, subject: str) -> dict[str
 def fhir_bundle(record: PatientRecord) -> dict[str, Any]:
     """The FHIR R4 ``collection`` Bundle of one patient's record (deterministic ids).
 
-    Plans, episodes, notes and alerts are not part of the FHIR export.
+    Plans, notes and alerts are not part of the FHIR export.
+
+    Example
+    -------
+    >>> from datetime import datetime
+    >>> from hpatwin.records.entries import AssessmentEntry, PatientEntry
+    >>> store = RecordStore.in_memory()
+    >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+    >>> _ = store.add_assessment("p1", AssessmentEntry("nrs", datetime(2024, 1, 1, 8), (6,)), actor="dr_a")
+    >>> [e["resource"]["resourceType"] for e in fhir_bundle(store.load("p1"))["entry"]]
+    ['Patient', 'QuestionnaireResponse', 'Observation']
     """
     entry = record.patient.entry
     pseudonym = entry.pseudonym
@@ -360,6 +406,10 @@ def fhir_bundle(record: PatientRecord) -> dict[str, Any]:
         m = med.entry
         rid = _rid(pseudonym, "medication", m.drug, m.started_on.isoformat())
         resources.append(_medication_resource(m, rid, subject))
+    for episode in record.episodes:
+        e = episode.entry
+        rid = _rid(pseudonym, "episode", e.started_on.isoformat())
+        resources.append(_episode_resource(e, rid, subject))
     session_ids: dict[datetime, str] = {}
     for session in record.sessions:
         s = session.entry
@@ -379,7 +429,21 @@ def fhir_bundle(record: PatientRecord) -> dict[str, Any]:
 def export_fhir(
     store: RecordStore, pseudonym: str, path: str | os.PathLike[str], *, overwrite: bool = True
 ) -> None:
-    """Write one patient's FHIR Bundle as JSON, atomically."""
+    """Write one patient's FHIR Bundle as JSON, atomically.
+
+    Example
+    -------
+    >>> from datetime import datetime
+    >>> from hpatwin.records.entries import AssessmentEntry, PatientEntry
+    >>> store = RecordStore.in_memory()
+    >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+    >>> _ = store.add_assessment("p1", AssessmentEntry("nrs", datetime(2024, 1, 1, 8), (6,)), actor="dr_a")
+    >>> import tempfile, pathlib, json
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "p1.json"
+    >>> export_fhir(store, "p1", path)
+    >>> json.loads(path.read_text())["type"]
+    'collection'
+    """
     data = fhir_bundle(store.load(pseudonym))
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     atomic_write_text(path, text, overwrite=overwrite)
@@ -395,6 +459,20 @@ def export_csv(
     """Write every assessment of the given patients (default: all) to CSV with a ``patient`` column.
 
     Returns the number of rows written.
+
+    Example
+    -------
+    >>> from datetime import datetime
+    >>> from hpatwin.records.entries import AssessmentEntry, PatientEntry
+    >>> store = RecordStore.in_memory()
+    >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+    >>> _ = store.add_assessment("p1", AssessmentEntry("nrs", datetime(2024, 1, 1, 8), (6,)), actor="dr_a")
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "all.csv"
+    >>> export_csv(store, path)
+    1
+    >>> path.read_text().splitlines()[1][:37]
+    'nrs,2024-01-01T08:00:00+00:00,p1,6,,,'
     """
     chosen = pseudonyms if pseudonyms is not None else [p.entry.pseudonym for p in store.patients()]
     rows: list[AdministrationRecord] = []
@@ -546,6 +624,9 @@ def _session_from(resource: Mapping[str, Any]) -> SessionEntry:
         frequency_hz=_one(ext, "frequency-hz"),
         intensity_ma=None if intensity is None else intensity.get("value"),
         adverse_events=tuple(events),
+        episode_started_on=_date_in(
+            _one(ext, "episode-start"), "Procedure.extension.episode-start"
+        ),
     )
 
 
@@ -589,6 +670,31 @@ class _Bundle:
     procedures: dict[str, datetime] = field(default_factory=dict)
 
 
+def _patient_ref(resource: Mapping[str, Any]) -> str:
+    patient = resource.get("patient")
+    reference = patient.get("reference") if isinstance(patient, Mapping) else None
+    if not isinstance(reference, str):
+        raise InputError("missing", field="EpisodeOfCare.patient", allowed="Patient/<id>")
+    return reference
+
+
+def _episode_from(resource: Mapping[str, Any]) -> EpisodeEntry:
+    period = resource.get("period")
+    period = period if isinstance(period, Mapping) else {}
+    types = resource.get("type")
+    title = (
+        types[0].get("text")
+        if isinstance(types, list) and types and isinstance(types[0], Mapping)
+        else None
+    )
+    started = _date_in(period.get("start"), "EpisodeOfCare.period.start")
+    if started is None:
+        raise InputError("is required", field="EpisodeOfCare.period.start", allowed="YYYY-MM-DD")
+    return EpisodeEntry(
+        title or "", started, _date_in(period.get("end"), "EpisodeOfCare.period.end")
+    )
+
+
 def _subject_of(resource: Mapping[str, Any], where: str) -> str:
     subject = resource.get("subject")
     reference = subject.get("reference") if isinstance(subject, Mapping) else None
@@ -629,6 +735,9 @@ def _collect_one(resource: Mapping[str, Any], index: int, parsed: _Bundle) -> No
     if kind == "Patient":
         parsed.patients[f"Patient/{resource.get('id')}"] = _patient_from(resource)
         return
+    if kind == "EpisodeOfCare":
+        parsed.rows.append((index, _patient_ref(resource), "episode", _episode_from(resource)))
+        return
     subject = _subject_of(resource, str(kind))
     if kind == "MedicationStatement":
         parsed.rows.append((index, subject, "medication", _medication_from(resource)))
@@ -651,7 +760,7 @@ def _collect_one(resource: Mapping[str, Any], index: int, parsed: _Bundle) -> No
         raise InputError(
             "unsupported resourceType",
             field="resourceType",
-            allowed="Patient, MedicationStatement, Procedure, QuestionnaireResponse, Observation",
+            allowed="Patient, EpisodeOfCare, MedicationStatement, Procedure, QuestionnaireResponse, Observation",
         )
 
 
@@ -692,6 +801,7 @@ def _collect_observation(
 
 
 _WRITERS: dict[str, tuple[str, Callable[..., tuple[Any, bool]]]] = {
+    "episode": ("episodes", RecordWriter.add_episode),
     "medication": ("medications", RecordWriter.add_medication),
     "session": ("sessions", RecordWriter.add_session),
     "assessment": ("assessments", RecordWriter.add_assessment),
@@ -704,7 +814,19 @@ _WRITERS: dict[str, tuple[str, Callable[..., tuple[Any, bool]]]] = {
 def import_fhir(
     store: RecordStore, data: Mapping[str, Any], *, actor: str, source: str = "bundle"
 ) -> ImportReport:
-    """Import a Bundle (one or more patients) in one transaction; see the module doc."""
+    """Import a Bundle (one or more patients) in one transaction; see the module doc.
+
+    Example
+    -------
+    >>> from datetime import datetime
+    >>> from hpatwin.records.entries import AssessmentEntry, PatientEntry
+    >>> store = RecordStore.in_memory()
+    >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+    >>> _ = store.add_assessment("p1", AssessmentEntry("nrs", datetime(2024, 1, 1, 8), (6,)), actor="dr_a")
+    >>> other = RecordStore.in_memory()
+    >>> import_fhir(other, fhir_bundle(store.load("p1")), actor="dr_b").summary()
+    'patients: 1 created; assessments: 1 created'
+    """
     try:
         parsed = _collect(data)
     except InputError as exc:
@@ -734,6 +856,7 @@ def import_fhir(
             _, created = writer.add_patient(patient_entry, if_exists="same")
             report.count("patients", created)
         order = {
+            "episode": -1,
             "medication": 0,
             "session": 1,
             "assessment": 2,
@@ -769,7 +892,17 @@ def _located_errors(source: str, joiner: str = ".") -> Iterator[list[str]]:
 # CSV import and the file front door
 # --------------------------------------------------------------------------------------
 def import_csv(store: RecordStore, path: str | os.PathLike[str], *, actor: str) -> ImportReport:
-    """Import assessments from CSV with a ``patient`` column, in one transaction."""
+    """Import assessments from CSV with a ``patient`` column, in one transaction.
+
+    Example
+    -------
+    >>> import tempfile, pathlib
+    >>> store = RecordStore.in_memory()
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "scores.csv"
+    >>> _ = path.write_text("patient,instrument,administered_at,item_1\\np7,nrs,2024-01-01T08:00,4\\n")
+    >>> import_csv(store, path, actor="dr_a").summary()
+    'patients: 1 created; assessments: 1 created'
+    """
     name = Path(path).name
     try:
         records = read_administrations_csv(path)
@@ -805,7 +938,19 @@ def import_csv(store: RecordStore, path: str | os.PathLike[str], *, actor: str) 
 
 
 def import_file(store: RecordStore, path: str | os.PathLike[str], *, actor: str) -> ImportReport:
-    """Import a ``.json`` FHIR Bundle or a ``.csv`` file (by extension)."""
+    """Import a ``.json`` FHIR Bundle or a ``.csv`` file (by extension).
+
+    Example
+    -------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+    >>> _ = path.write_text("x")
+    >>> try:
+    ...     import_file(RecordStore.in_memory(), path, actor="dr_a")
+    ... except InputError as exc:
+    ...     print(exc)
+    notes.txt: unknown file type (allowed: .json (FHIR Bundle), .csv)
+    """
     file = Path(path)
     if file.suffix.lower() == ".csv":
         return import_csv(store, file, actor=actor)

@@ -65,7 +65,13 @@ def _table_section(table: Table) -> list[str]:
 
 
 def schema_markdown() -> str:
-    """The schema document as Markdown (tables sorted by name)."""
+    """The schema document as Markdown (tables sorted by name).
+
+    Example
+    -------
+    >>> "## `revisions`" in schema_markdown()
+    True
+    """
     lines = [_HEADER.format(head=HEAD)]
     for name in sorted(Base.metadata.tables):
         lines += _table_section(Base.metadata.tables[name])
@@ -73,7 +79,15 @@ def schema_markdown() -> str:
 
 
 def write_schema_doc(path: str | os.PathLike[str]) -> bool:
-    """Write the document if it changed; returns whether the file was written."""
+    """Write the document if it changed; returns whether the file was written.
+
+    Example
+    -------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "schema.md"
+    >>> write_schema_doc(path), write_schema_doc(path)
+    (True, False)
+    """
     target = Path(path)
     text = schema_markdown()
     if target.exists() and target.read_text(encoding="utf-8") == text:

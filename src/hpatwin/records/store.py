@@ -31,11 +31,17 @@ from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from hpatwin.clinic.planner import Plan as PlannerPlan
-from hpatwin.errors import ConflictError, InputError, NotFoundError, ResourceError
+from hpatwin.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    PermissionDeniedError,
+    ResourceError,
+)
 from hpatwin.records import models
 from hpatwin.records.db import WRITE_OPTION, make_engine, redacted, resolve_url
 from hpatwin.records.entries import (
@@ -153,9 +159,22 @@ def _episode_entry(row: models.Episode) -> EpisodeEntry:
     return EpisodeEntry(row.title, row.started_on, row.ended_on)
 
 
+def _episode_start(row: models.Session | models.Plan) -> date | None:
+    if row.episode_id is None:
+        return None
+    session = object_session(row)
+    episode = session.get(models.Episode, row.episode_id) if session is not None else None
+    return None if episode is None else episode.started_on
+
+
 def _plan_entry(row: models.Plan) -> PlanEntry:
     return PlanEntry(
-        _from_db(row.planned_at), row.plan, tuple(row.alert_codes), row.kb_version, row.kb_sha256
+        _from_db(row.planned_at),
+        row.plan,
+        tuple(row.alert_codes),
+        row.kb_version,
+        row.kb_sha256,
+        _episode_start(row),
     )
 
 
@@ -171,6 +190,7 @@ def _session_entry(row: models.Session) -> SessionEntry:
         adverse_events=tuple(
             AdverseEvent(e["description"], e["severity"]) for e in row.adverse_events
         ),
+        episode_started_on=_episode_start(row),
     )
 
 
@@ -241,7 +261,19 @@ def _alert_entry(row: models.SafetyAlert) -> AlertEntry:
 class RecordWriter:
     """Write paths bound to one open transaction (see :meth:`RecordStore.writing`).
 
-    Everything done through one writer commits together or not at all.
+    Everything done through one writer commits together or not at all. Each ``add_*``
+    method validates like its :class:`RecordStore` namesake and returns ``(stored,
+    created)``; with ``if_exists="same"`` a row already stored with the same natural key
+    and content is returned with ``created=False`` (idempotent import).
+
+    Example
+    -------
+    >>> store = RecordStore.in_memory()
+    >>> with store.writing("dr_a") as w:
+    ...     first = w.add_patient(PatientEntry("p1"))[1]
+    ...     again = w.add_patient(PatientEntry("p1"), if_exists="same")[1]
+    >>> first, again
+    (True, False)
     """
 
     session: Session
@@ -311,6 +343,24 @@ class RecordWriter:
                 f"{', '.join(k for k in natural_key if k != 'patient_id')} {what}"
             )
         return self._insert(make_row()), True
+
+    def _episode_id(self, patient_id: int, started_on: date | None, field: str) -> int | None:
+        if started_on is None:
+            return None
+        episode = self.session.scalars(
+            select(models.Episode).where(
+                models.Episode.patient_id == patient_id,
+                models.Episode.started_on == started_on,
+                models.Episode.deleted_at.is_(None),
+            )
+        ).first()
+        if episode is None:
+            raise InputError(
+                "no episode of this patient starts on this date",
+                field=field,
+                allowed="the start date of a stored episode",
+            )
+        return episode.id
 
     def _patient(self, pseudonym: str, *, lock: bool = True) -> models.Patient:
         check_pseudonym(pseudonym)
@@ -428,16 +478,22 @@ class RecordWriter:
             raise InputError("not a date and time", field="plan.planned_at", allowed="ISO 8601")
         planned_at = utc(entry.planned_at)
         not_in_future(planned_at, "plan.planned_at")
+        if entry.episode_started_on is not None and not isinstance(entry.episode_started_on, date):
+            raise InputError("not a date", field="plan.episode_started_on", allowed="YYYY-MM-DD")
         if not isinstance(entry.plan, Mapping) or not entry.plan:
             raise InputError("is empty", field="plan.plan", allowed="the planner's JSON output")
         plan_json = json.loads(json.dumps(dict(entry.plan)))
         clean = replace(entry, planned_at=planned_at, plan=plan_json)
         patient = self._patient(pseudonym)
+        episode_id = self._episode_id(
+            patient.id, clean.episode_started_on, "plan.episode_started_on"
+        )
         row, created = self._add(
             models.Plan,
             {"patient_id": patient.id, "planned_at": _to_db(planned_at)},
             lambda: models.Plan(
                 patient_id=patient.id,
+                episode_id=episode_id,
                 planned_at=_to_db(planned_at),
                 plan=plan_json,
                 alert_codes=list(clean.alert_codes),
@@ -477,11 +533,15 @@ class RecordWriter:
         clean = normalise_session(entry)
         patient = self._patient(pseudonym)
         self._check_overlap(patient.id, clean)
+        episode_id = self._episode_id(
+            patient.id, clean.episode_started_on, "session.episode_started_on"
+        )
         row, created = self._add(
             models.Session,
             {"patient_id": patient.id, "started_at": _to_db(clean.started_at)},
             lambda: models.Session(
                 patient_id=patient.id,
+                episode_id=episode_id,
                 started_at=_to_db(clean.started_at),
                 duration_min=clean.duration_min,
                 modality=clean.modality,
@@ -550,8 +610,17 @@ class RecordWriter:
     def acknowledge_alert(
         self, alert_id: int, action: str, expected_version: int | None = None
     ) -> Stored[AlertEntry]:
-        """Record who acknowledged an alert, when, and the action taken."""
+        """Record who acknowledged an alert, when, and the action taken.
+
+        A registered user (``users`` table) must be a clinician or an admin; a researcher
+        may not acknowledge a safety alert (PermissionDeniedError).
+        """
         what = check_text(action, "alert.action", max_length=1000)
+        user = self.session.scalars(
+            select(models.User).where(models.User.username == self.actor)
+        ).first()
+        if user is not None and user.role not in ("clinician", "admin"):
+            raise PermissionDeniedError("alert: only a clinician or an admin can acknowledge it")
         row = self.session.get(models.SafetyAlert, alert_id, with_for_update=True)
         if row is None or row.deleted_at is not None:
             raise NotFoundError("alert: no such alert")
@@ -702,11 +771,29 @@ class RecordStore:
         self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
         self._schema_checked = False
 
+    @classmethod
+    def in_memory(cls) -> RecordStore:
+        """An initialised, empty in-memory SQLite store (examples and tests).
+
+        Example
+        -------
+        >>> RecordStore.in_memory().patients()
+        []
+        """
+        store = cls("sqlite://")
+        store.init()
+        return store
+
     def __repr__(self) -> str:
         return f"RecordStore({redacted(self.url)!r})"
 
     def close(self) -> None:
-        """Release the connections."""
+        """Release the connections.
+
+        Example
+        -------
+        >>> RecordStore("sqlite://").close()
+        """
         self.engine.dispose()
 
     def __enter__(self) -> RecordStore:
@@ -717,11 +804,23 @@ class RecordStore:
 
     @property
     def backend(self) -> str:
-        """``sqlite`` or ``postgresql``."""
+        """``sqlite`` or ``postgresql``.
+
+        Example
+        -------
+        >>> RecordStore("sqlite://").backend
+        'sqlite'
+        """
         return self.engine.dialect.name
 
     def init(self) -> str:
-        """Create or upgrade the schema to the newest revision; returns it."""
+        """Create or upgrade the schema to the newest revision; returns it.
+
+        Example
+        -------
+        >>> RecordStore("sqlite://").init()
+        '0002_safety_alerts'
+        """
         with self._write_engine.begin() as connection:
             upgrade(connection)
             revision = current_revision(connection) or ""
@@ -729,7 +828,13 @@ class RecordStore:
         return revision
 
     def revision(self) -> str | None:
-        """The schema revision of the database (``None`` if not initialised)."""
+        """The schema revision of the database (``None`` if not initialised).
+
+        Example
+        -------
+        >>> RecordStore("sqlite://").revision() is None
+        True
+        """
         with self.engine.connect() as connection:
             return current_revision(connection)
 
@@ -746,7 +851,18 @@ class RecordStore:
 
     @contextmanager
     def writing(self, actor: str) -> Iterator[RecordWriter]:
-        """One write transaction: everything done through the writer commits together."""
+        """One write transaction: everything done through the writer commits together.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> with store.writing("dr_a") as w:
+        ...     _ = w.add_note("p1", NoteEntry(datetime(2024, 3, 1, 9), "a"))
+        ...     _ = w.add_note("p1", NoteEntry(datetime(2024, 3, 1, 10), "b"))
+        >>> len(store.load("p1").notes)
+        2
+        """
         who = check_text(actor, "actor", max_length=64)
         self._check_schema()
         session = Session(self._write_engine, expire_on_commit=False)
@@ -764,7 +880,16 @@ class RecordStore:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A read-only session (nothing is committed)."""
+        """A read-only session (nothing is committed).
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> with store.reading() as session:
+        ...     session.get(models.Patient, 1).pseudonym
+        'p1'
+        """
         self._check_schema()
         with Session(self.engine) as session:
             yield session
@@ -773,19 +898,41 @@ class RecordStore:
     def add_user(
         self, username: str, role: str, clinic: str | None = None, *, actor: str
     ) -> Stored[tuple[str, str, str | None]]:
-        """Add a web-app user."""
+        """Add a web-app user.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> store.add_user("dr_a", "clinician", "Clinic A", actor="admin").entry
+        ('dr_a', 'clinician', 'Clinic A')
+        """
         with self.writing(actor) as w:
             return w.add_user(username, role, clinic)
 
     def add_patient(self, entry: PatientEntry, *, actor: str) -> Stored[PatientEntry]:
-        """Add a patient (a duplicate pseudonym raises ConflictError)."""
+        """Add a patient (a duplicate pseudonym raises ConflictError).
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> store.add_patient(PatientEntry("p1", sex="female"), actor="dr_a").version
+        1
+        """
         with self.writing(actor) as w:
             return w.add_patient(entry)[0]
 
     def update_patient(
         self, pseudonym: str, expected_version: int, *, actor: str, **changes: Any
     ) -> Stored[PatientEntry]:
-        """Change patient fields based on ``expected_version``."""
+        """Change patient fields based on ``expected_version``.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> p = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> store.update_patient("p1", p.version, birth_year=1970, actor="dr_a").version
+        2
+        """
         with self.writing(actor) as w:
             return w.update_patient(pseudonym, expected_version, **changes)
 
@@ -798,21 +945,48 @@ class RecordStore:
         actor: str,
         expected_version: int | None = None,
     ) -> None:
-        """Soft-delete a row with a reason."""
+        """Soft-delete a row with a reason.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> n = store.add_note("p1", NoteEntry(datetime(2024, 1, 1, 9), "x"), actor="dr_a")
+        >>> store.soft_delete("notes", n.id, "wrong patient", actor="dr_a")
+        >>> store.load("p1").notes, store.history("notes", n.id)[-1]["operation"]
+        ((), 'update')
+        """
         with self.writing(actor) as w:
             w.soft_delete(table, row_id, reason, expected_version)
 
     def add_medication(
         self, pseudonym: str, entry: MedicationEntry, *, actor: str
     ) -> Stored[MedicationEntry]:
-        """Add a medication."""
+        """Add a medication.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> m = MedicationEntry("Cymbalta", 60, "mg", "qd", date(2024, 1, 2))
+        >>> store.add_medication("p1", m, actor="dr_a").entry.drug
+        'duloxetine'
+        """
         with self.writing(actor) as w:
             return w.add_medication(pseudonym, entry)[0]
 
     def add_episode(
         self, pseudonym: str, entry: EpisodeEntry, *, actor: str
     ) -> Stored[EpisodeEntry]:
-        """Add a treatment episode."""
+        """Add a treatment episode.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> store.add_episode("p1", EpisodeEntry("EA course", date(2024, 3, 1)), actor="dr_a").entry.title
+        'EA course'
+        """
         with self.writing(actor) as w:
             return w.add_episode(pseudonym, entry)[0]
 
@@ -823,65 +997,164 @@ class RecordStore:
         *,
         actor: str,
         planned_at: datetime | None = None,
+        episode_started_on: date | None = None,
     ) -> Stored[PlanEntry]:
-        """Store a planner :class:`~hpatwin.clinic.planner.Plan` (or a :class:`PlanEntry`)."""
-        entry = plan if isinstance(plan, PlanEntry) else plan_entry(plan, planned_at)
+        """Store a planner :class:`~hpatwin.clinic.planner.Plan` (or a :class:`PlanEntry`).
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> from hpatwin.clinic.planner import build_plan
+        >>> plan = build_plan({"age_years": 40, "sex": "female", "phq9_total": 12, "phq9_item9": 0,
+        ...                    "pain_nrs": 6, "pain_duration_months": 12})
+        >>> stored = store.add_plan("p1", plan, actor="dr_a", planned_at=datetime(2024, 3, 1, 9))
+        >>> stored.entry.kb_sha256 == plan.knowledge_base.sha256
+        True
+        """
+        entry = (
+            plan
+            if isinstance(plan, PlanEntry)
+            else plan_entry(plan, planned_at, episode_started_on)
+        )
         with self.writing(actor) as w:
             return w.add_plan(pseudonym, entry)[0]
 
     def add_session(
         self, pseudonym: str, entry: SessionEntry, *, actor: str
     ) -> Stored[SessionEntry]:
-        """Add a treatment session."""
+        """Add a treatment session.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> s = store.add_session("p1", SessionEntry(datetime(2024, 3, 1, 9), 30, "ea", points=("LI4", "LR3"),
+        ...     frequency_hz="2/100", intensity_ma=2.5), actor="dr_a")
+        >>> s.entry.frequency_hz, s.entry.intensity_ma
+        ('2/100', 2.5)
+        """
         with self.writing(actor) as w:
             return w.add_session(pseudonym, entry)[0]
 
     def add_assessment(
         self, pseudonym: str, entry: AssessmentEntry, *, actor: str
     ) -> Stored[ScoredAssessment]:
-        """Score and add an instrument administration."""
+        """Score and add an instrument administration.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> a = AssessmentEntry("gad7", datetime(2024, 3, 1, 9), (1,) * 7)
+        >>> store.add_assessment("p1", a, actor="dr_a").entry.severity
+        'mild'
+        """
         with self.writing(actor) as w:
             return w.add_assessment(pseudonym, entry)[0]
 
     def add_cortisol(
         self, pseudonym: str, entry: CortisolEntry, *, actor: str
     ) -> Stored[CortisolEntry]:
-        """Add a salivary cortisol sample."""
+        """Add a salivary cortisol sample.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> c = CortisolEntry(datetime(2024, 3, 1, 23), 120, "ng/dL", "LC-MS/MS", "late night")
+        >>> store.add_cortisol("p1", c, actor="dr_a").entry.unit
+        'ng/dL'
+        """
         with self.writing(actor) as w:
             return w.add_cortisol(pseudonym, entry)[0]
 
     def add_hrv(self, pseudonym: str, entry: HrvEntry, *, actor: str) -> Stored[HrvEntry]:
-        """Add an HRV recording."""
+        """Add an HRV recording.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> store.add_hrv("p1", HrvEntry(datetime(2024, 3, 1, 8), rmssd_ms=32.0), actor="dr_a").entry.rmssd_ms
+        32.0
+        """
         with self.writing(actor) as w:
             return w.add_hrv(pseudonym, entry)[0]
 
     def add_vitals(self, pseudonym: str, entry: VitalsEntry, *, actor: str) -> Stored[VitalsEntry]:
-        """Add a vital-signs reading around a session."""
+        """Add a vital-signs reading around a session.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> _ = store.add_session("p1", SessionEntry(datetime(2024, 3, 1, 9), 30, "manual", ("LI4",)), actor="dr_a")
+        >>> v = VitalsEntry(datetime(2024, 3, 1, 9), "after", 10, 66, 118, 76)
+        >>> store.add_vitals("p1", v, actor="dr_a").entry.heart_rate_bpm
+        66.0
+        """
         with self.writing(actor) as w:
             return w.add_vitals(pseudonym, entry)[0]
 
     def add_note(self, pseudonym: str, entry: NoteEntry, *, actor: str) -> Stored[NoteEntry]:
-        """Add a clinical note."""
+        """Add a clinical note.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> store.add_note("p1", NoteEntry(datetime(2024, 3, 1, 9), "tolerated well"), actor="dr_a").version
+        1
+        """
         with self.writing(actor) as w:
             return w.add_note(pseudonym, entry)[0]
 
     def update_note(
         self, note_id: int, expected_version: int, text: str, *, actor: str
     ) -> Stored[NoteEntry]:
-        """Change a note's text based on ``expected_version``."""
+        """Change a note's text based on ``expected_version``.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> n = store.add_note("p1", NoteEntry(datetime(2024, 3, 1, 9), "first"), actor="dr_a")
+        >>> store.update_note(n.id, n.version, "second", actor="dr_b").entry.text
+        'second'
+        """
         with self.writing(actor) as w:
             return w.update_note(note_id, expected_version, text)
 
     def acknowledge_alert(
         self, alert_id: int, action: str, *, actor: str, expected_version: int | None = None
     ) -> Stored[AlertEntry]:
-        """Acknowledge an alert: who (``actor``), when (now) and what was done."""
+        """Acknowledge an alert: who (``actor``), when (now) and what was done.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> a = AssessmentEntry("phq9", datetime(2024, 3, 1, 9), (0,) * 8 + (1,))
+        >>> _ = store.add_assessment("p1", a, actor="nurse")
+        >>> alert = store.load("p1").open_alerts[0]
+        >>> store.acknowledge_alert(alert.id, "risk assessment", actor="dr_a").entry.acknowledged_by
+        'dr_a'
+        """
         with self.writing(actor) as w:
             return w.acknowledge_alert(alert_id, action, expected_version)
 
     # ---- reads -----------------------------------------------------------------------
     def patients(self) -> list[Stored[PatientEntry]]:
-        """All patients not deleted, by pseudonym."""
+        """All patients not deleted, by pseudonym.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> [p.entry.pseudonym for p in store.patients()]
+        ['p1']
+        """
         with self.reading() as s:
             rows = s.scalars(
                 select(models.Patient)
@@ -891,11 +1164,27 @@ class RecordStore:
             return [_stored(r, _patient_entry(r)) for r in rows]
 
     def load(self, pseudonym: str) -> PatientRecord:
-        """The full record of one patient (see :func:`load_patient_record`)."""
+        """The full record of one patient (see :func:`load_patient_record`).
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> store.load("p1").patient.entry.pseudonym
+        'p1'
+        """
         return load_patient_record(self, pseudonym)
 
     def history(self, table: str, row_id: int) -> list[dict[str, Any]]:
-        """Every revision of a row, oldest first (operation, who, when, snapshot)."""
+        """Every revision of a row, oldest first (operation, who, when, snapshot).
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> [h["operation"] for h in store.history("patients", 1)]
+        ['insert']
+        """
         with self.reading() as s:
             rows = s.scalars(
                 select(models.Revision)
@@ -914,7 +1203,15 @@ class RecordStore:
             ]
 
     def counts(self) -> dict[str, int]:
-        """Row counts per table (including soft-deleted rows), for reports and tests."""
+        """Row counts per table (including soft-deleted rows), for reports and tests.
+
+        Example
+        -------
+        >>> store = RecordStore.in_memory()
+        >>> _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+        >>> store.counts()["patients"], store.counts()["revisions"]
+        (1, 1)
+        """
         with self.reading() as s:
             return {
                 name: len(s.scalars(select(model.id)).all())  # type: ignore[attr-defined]
@@ -922,14 +1219,26 @@ class RecordStore:
             }
 
 
-def plan_entry(plan: PlannerPlan, planned_at: datetime | None = None) -> PlanEntry:
-    """A :class:`PlanEntry` from a planner plan: JSON, alert codes, KB version and hash."""
+def plan_entry(
+    plan: PlannerPlan, planned_at: datetime | None = None, episode_started_on: date | None = None
+) -> PlanEntry:
+    """A :class:`PlanEntry` from a planner plan: JSON, alert codes, KB version and hash.
+
+    Example
+    -------
+    >>> from hpatwin.clinic.planner import build_plan
+    >>> plan = build_plan({"age_years": 30, "sex": "male", "phq9_total": 7, "phq9_item9": 0,
+    ...                    "pain_nrs": 0})
+    >>> plan_entry(plan, datetime(2024, 1, 1, 9)).plan["kind"]
+    'hpatwin.plan'
+    """
     return PlanEntry(
         planned_at=utc(planned_at or datetime.now(UTC)),
         plan=json.loads(plan.to_json()),
         alert_codes=tuple(a.code for a in plan.alerts),
         kb_version=plan.knowledge_base.version,
         kb_sha256=plan.knowledge_base.sha256,
+        episode_started_on=episode_started_on,
     )
 
 

@@ -29,7 +29,14 @@ __all__ = ["ThrowawayPostgres", "find_postgres_bindir"]
 
 
 def find_postgres_bindir() -> Path | None:
-    """The folder with ``initdb`` and ``pg_ctl`` (Debian's newest, else on ``PATH``), or ``None``."""
+    """The folder with ``initdb`` and ``pg_ctl`` (Debian's newest, else on ``PATH``), or ``None``.
+
+    Example
+    -------
+    >>> bindir = find_postgres_bindir()
+    >>> bindir is None or (bindir / "pg_ctl").exists()
+    True
+    """
     debian = sorted(
         (p for p in Path("/usr/lib/postgresql").glob("*/bin") if p.parent.name.isdigit()),
         key=lambda p: int(p.parent.name),

@@ -67,7 +67,13 @@ class ReviewFlag:
     percent_change: float | None
 
     def message(self) -> str:
-        """One line for people (no patient data)."""
+        """One line for people (no patient data).
+
+        Example
+        -------
+        >>> "session 6" in ReviewFlag("phq9", 7, None).message()
+        True
+        """
         change = (
             ""
             if self.percent_change is None
@@ -80,7 +86,19 @@ class ReviewFlag:
 
 
 def courses(record: PatientRecord) -> dict[str, CourseComparison]:
-    """One course per instrument with at least two administrations, in time order."""
+    """One course per instrument with at least two administrations, in time order.
+
+    Example
+    -------
+    >>> from datetime import datetime, UTC
+    >>> from hpatwin.records.entries import AssessmentEntry, PatientEntry
+    >>> from hpatwin.records.store import RecordStore
+    >>> store = RecordStore.in_memory(); _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+    >>> for day, pain in ((1, 8), (20, 4)):
+    ...     _ = store.add_assessment("p1", AssessmentEntry("nrs", datetime(2024, 1, day, tzinfo=UTC), (pain,)), actor="dr_a")
+    >>> courses(store.load("p1"))["nrs"].latest_met["response"]
+    True
+    """
     by_instrument: dict[str, list[tuple[datetime, object]]] = {}
     for stored in record.assessments:
         entry, result = normalise_assessment(stored.entry.entry)
@@ -93,7 +111,19 @@ def courses(record: PatientRecord) -> dict[str, CourseComparison]:
 
 
 def review_flags(record: PatientRecord) -> list[ReviewFlag]:
-    """Flags for PHQ-9 and pain NRS courses without response once six sessions are recorded."""
+    """Flags for PHQ-9 and pain NRS courses without response once six sessions are recorded.
+
+    Example
+    -------
+    >>> from datetime import datetime, UTC
+    >>> from hpatwin.records.entries import AssessmentEntry, PatientEntry
+    >>> from hpatwin.records.store import RecordStore
+    >>> store = RecordStore.in_memory(); _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+    >>> for day, pain in ((1, 8), (20, 4)):
+    ...     _ = store.add_assessment("p1", AssessmentEntry("nrs", datetime(2024, 1, day, tzinfo=UTC), (pain,)), actor="dr_a")
+    >>> review_flags(store.load("p1"))  # fewer than six sessions: no review yet
+    []
+    """
     n_sessions = len(record.sessions)
     if n_sessions < REVIEW_SESSION:
         return []
@@ -122,7 +152,14 @@ class TimelineEvent:
     summary: str
 
     def line(self) -> str:
-        """``YYYY-MM-DD HH:MM  kind  summary``."""
+        """``YYYY-MM-DD HH:MM  kind  summary``.
+
+        Example
+        -------
+        >>> from datetime import UTC
+        >>> TimelineEvent(datetime(2024, 1, 1, 8, tzinfo=UTC), "hrv", "RMSSD 30.0 ms").line()
+        '2024-01-01 08:00  hrv         RMSSD 30.0 ms'
+        """
         return f"{self.when:%Y-%m-%d %H:%M}  {self.kind:<10}  {self.summary}"
 
 
@@ -138,7 +175,19 @@ def _session_summary(index: int, record: PatientRecord) -> str:
 
 
 def timeline(record: PatientRecord) -> list[TimelineEvent]:
-    """Every dated event (sessions, assessments, biomarkers, medications, plans, notes, alerts)."""
+    """Every dated event (sessions, assessments, biomarkers, medications, plans, notes, alerts).
+
+    Example
+    -------
+    >>> from datetime import datetime, UTC
+    >>> from hpatwin.records.entries import AssessmentEntry, PatientEntry
+    >>> from hpatwin.records.store import RecordStore
+    >>> store = RecordStore.in_memory(); _ = store.add_patient(PatientEntry("p1"), actor="dr_a")
+    >>> for day, pain in ((1, 8), (20, 4)):
+    ...     _ = store.add_assessment("p1", AssessmentEntry("nrs", datetime(2024, 1, day, tzinfo=UTC), (pain,)), actor="dr_a")
+    >>> [e.line() for e in timeline(store.load("p1"))][0]
+    '2024-01-01 00:00  assessment  nrs total 8'
+    """
     from_midnight = datetime.min.time()
     events = [
         TimelineEvent(s.entry.started_at, "session", _session_summary(i, record))
