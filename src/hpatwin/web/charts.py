@@ -24,6 +24,7 @@ matplotlib.use("Agg")
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from hpatwin.clinic.cortisol import MAYO_LCMS_REFERENCE, convert_cortisol
@@ -38,6 +39,13 @@ plt.rcParams["svg.hashsalt"] = "hpatwin"  # deterministic ids in the SVG
 
 def _num(when: datetime) -> float:
     return float(mdates.date2num(when))  # type: ignore[no-untyped-call]
+
+
+def _date_axis(ax: Axes, times: Sequence[float]) -> None:
+    if times and max(times) - min(times) < 6:  # one visit or a few days: show a week around them
+        middle = (max(times) + min(times)) / 2
+        ax.set_xlim(middle - 4, middle + 4)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))  # type: ignore[no-untyped-call]
 
 
 def _svg(fig: Figure) -> str:
@@ -86,7 +94,7 @@ def score_chart(instrument: str, points: Sequence[tuple[datetime, float]]) -> st
     ax.plot(times, values, marker="o", color="#1565c0")
     ax.set_ylim(0, spec.max_total)
     ax.set_title(title)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))  # type: ignore[no-untyped-call]
+    _date_axis(ax, times)
     fig.autofmt_xdate()
     return _svg(fig)
 
@@ -123,6 +131,6 @@ def cortisol_chart(samples: Sequence[tuple[datetime, float, str]]) -> str:
     ax.set_title(title)
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=7, loc="upper right")
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))  # type: ignore[no-untyped-call]
+    _date_axis(ax, [_num(when) for when, _, _ in samples])
     fig.autofmt_xdate()
     return _svg(fig)
