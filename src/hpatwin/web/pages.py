@@ -20,7 +20,13 @@ from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from hpatwin.clinic.instruments import get_spec, instrument_names
-from hpatwin.clinic.planner import AssessmentError, Plan, build_plan, render_html
+from hpatwin.clinic.planner import (
+    AssessmentError,
+    Plan,
+    build_plan,
+    load_knowledge_base,
+    render_html,
+)
 from hpatwin.errors import ConflictError, InputError
 from hpatwin.records.entries import (
     ASSAYS,
@@ -343,6 +349,7 @@ def assess_form(request: Request, pseudonym: str, instrument: str) -> HTMLRespon
     if instrument not in instrument_names():
         raise InputError("unknown instrument", field="instrument",
                          allowed=", ".join(instrument_names()))
+    ctx.audit(me, "patient.read", target=pseudonym, detail=f"intake form {instrument}")
     return _assess_page(request, pseudonym, instrument,
                         form={"administered_at": f"{ctx.config.clock():%Y-%m-%dT%H:%M}"})
 
@@ -411,7 +418,7 @@ async def acknowledge(request: Request, pseudonym: str, alert_id: int) -> Respon
 # --------------------------------------------------------------------------------------
 def _session_page(request: Request, pseudonym: str, status: int = 200, **values: Any) -> HTMLResponse:
     return _page(request, "session_form.html", status, pseudonym=pseudonym, modalities=MODALITIES,
-                 severities=SEVERITIES, **values)
+                 severities=SEVERITIES, catalogue=sorted(load_knowledge_base().points), **values)
 
 
 @router.get("/patients/{pseudonym}/sessions/new")
@@ -420,6 +427,7 @@ def session_form(request: Request, pseudonym: str) -> HTMLResponse:
     """Form: log a treatment session."""
     ctx, me = context(request), current(request)
     check_patient_access(ctx, me, pseudonym)
+    ctx.audit(me, "patient.read", target=pseudonym, detail="session form")
     return _session_page(request, pseudonym, form={
         "started_at": f"{ctx.config.clock():%Y-%m-%dT%H:%M}", "modality": "ea",
         "duration_min": "30"})
@@ -483,6 +491,7 @@ def biomarker_form(request: Request, pseudonym: str) -> HTMLResponse:
     """Forms: salivary cortisol (clock time, unit, assay) and BP/HR around a session."""
     ctx, me = context(request), current(request)
     check_patient_access(ctx, me, pseudonym)
+    ctx.audit(me, "patient.read", target=pseudonym, detail="biomarker forms")
     return _biomarker_page(request, pseudonym, form={"unit": "nmol/L", "assay": "LC-MS/MS"})
 
 
