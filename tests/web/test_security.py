@@ -29,7 +29,8 @@ def _routes(app: FastAPI) -> list[APIRoute]:
 
 
 def _concrete(path: str) -> str:
-    return re.sub(r"\{[^}]+\}", lambda m: "1" if "id" in m.group(0) else "p001", path)
+    values = {"{instrument}": "phq9", "{name}": "app.css", "{pseudonym}": "p001"}
+    return re.sub(r"\{[^}]+\}", lambda m: values.get(m.group(0), "1"), path)
 
 
 def test_every_route_uses_the_one_authorisation_dependency_and_has_a_policy(app: FastAPI) -> None:
@@ -232,3 +233,21 @@ def test_researcher_sees_only_de_identified_rows(app: FastAPI, clock: Clock) -> 
     assert "secretname1" not in page and "R-" in page and "1975" not in page
     assert r.get("/patients/secretname1").status_code == 403
     assert r.get("/api/patients").status_code == 403
+
+
+def test_every_patient_page_and_api_read_is_audited(app: FastAPI) -> None:
+    client = new_client(app)
+    add_patient(client, login(client, "dr_a"))
+    engine = app.state.ctx.store.engine
+    patient_reads = [r for r in _routes(app)
+                     if "GET" in r.methods and "{pseudonym}" in r.path and "{alert_id}" not in r.path]
+    assert len(patient_reads) >= 10
+    for route in patient_reads:
+        with engine.connect() as connection:
+            before = connection.execute(text("SELECT count(*) FROM audit_log WHERE actor = 'dr_a' "
+                                             "AND target LIKE 'p001%'")).scalar()
+        assert client.get(_concrete(route.path)).status_code == 200, route.path
+        with engine.connect() as connection:
+            after = connection.execute(text("SELECT count(*) FROM audit_log WHERE actor = 'dr_a' "
+                                            "AND target LIKE 'p001%'")).scalar()
+        assert after == (before or 0) + 1, route.path
