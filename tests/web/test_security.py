@@ -15,6 +15,7 @@ from sqlalchemy import text
 from hpatwin.web import api, pages
 from hpatwin.web.audit import verify_audit_chain
 from hpatwin.web.core import authorize, policy_of
+from hpatwin.web.users import list_users
 from tests.web.conftest import PASSWORD, Clock, add_patient, login, new_client, phq9
 
 PUBLIC = {"/login", "/health", "/static/{name}"}
@@ -251,3 +252,16 @@ def test_every_patient_page_and_api_read_is_audited(app: FastAPI) -> None:
             after = connection.execute(text("SELECT count(*) FROM audit_log WHERE actor = 'dr_a' "
                                             "AND target LIKE 'p001%'")).scalar()
         assert after == (before or 0) + 1, route.path
+
+
+def test_disabling_a_user_ends_their_sessions_and_logins(app: FastAPI) -> None:
+    clinician, admin = new_client(app), new_client(app)
+    login(clinician, "dr_a")
+    token = login(admin, "admin")
+    assert admin.post("/admin/users/dr_a/disable", data={"csrf_token": token}).status_code == 422
+    done = admin.post("/admin/users/dr_a/disable", data={"csrf_token": token, "reason": "left"})
+    assert done.status_code == 303
+    assert clinician.get("/patients").headers["location"] == "/login"
+    again = clinician.post("/login", data={"username": "dr_a", "password": PASSWORD})
+    assert again.status_code == 401
+    assert "dr_a" not in [u for u, _, _ in list_users(app.state.ctx.store)]

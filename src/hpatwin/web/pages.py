@@ -61,7 +61,7 @@ from hpatwin.web.security import (
     record_login_result,
 )
 from hpatwin.web.tables import patient_clinics
-from hpatwin.web.users import check_login, create_user, list_users
+from hpatwin.web.users import check_login, create_user, disable_user, list_users
 from hpatwin.web.views import charts, flags, research_row, timeline_rows
 
 __all__ = ["router"]
@@ -713,6 +713,20 @@ async def add_user(request: Request) -> Response:
     except ConflictError:
         return _page(request, "users.html", 409, users=list_users(ctx.store), roles=ROLES,
                      error="username: already taken")
+    return _see_other("/admin/users")
+
+
+@router.post("/admin/users/{username}/disable")
+@allow("admin")
+async def disable(request: Request, username: str) -> Response:
+    """Disable a user (kept, with a reason) and end their sessions."""
+    ctx, me = context(request), current(request)
+    form = await _form(request)
+    try:
+        disable_user(ctx.store, username, forms.text(form, "reason"), actor=me.username)
+    except InputError as exc:
+        return _page(request, "users.html", 422, users=list_users(ctx.store), roles=ROLES,
+                     error=str(exc))
     return _see_other("/admin/users")
 
 

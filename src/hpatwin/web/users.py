@@ -19,16 +19,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from hpatwin.errors import InputError
+from hpatwin.errors import InputError, NotFoundError
 from hpatwin.records import models
 from hpatwin.records.store import RecordStore
 from hpatwin.records.validation import ROLES
 from hpatwin.web import audit
 from hpatwin.web.security import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from hpatwin.web.tables import web_sessions
 
-__all__ = ["check_login", "create_user", "list_users"]
+__all__ = ["check_login", "create_user", "disable_user", "list_users"]
 
 
 def create_user(
@@ -80,3 +81,17 @@ def list_users(store: RecordStore) -> list[tuple[str, str, str | None]]:
             select(models.User).where(models.User.deleted_at.is_(None)).order_by(models.User.username)
         )
         return [(r.username, r.role, r.clinic) for r in rows]
+
+
+def disable_user(store: RecordStore, username: str, reason: str, *, actor: str) -> None:
+    """Disable a user (soft delete with a reason) and end their sessions at once."""
+    if username == actor:
+        raise InputError("you cannot disable yourself", field="username")
+    with store.writing(actor) as w:
+        row = w.session.scalars(select(models.User).where(models.User.username == username)).first()
+        if row is None or row.deleted_at is not None:
+            raise NotFoundError("user: no such user")
+        w.soft_delete("users", row.id, reason)
+        w.session.execute(delete(web_sessions).where(web_sessions.c.username == username))
+        audit.append(w.session, at=datetime.now(UTC), actor=actor, action="user.disable",
+                     target=f"user:{username}")
