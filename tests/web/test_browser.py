@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -151,3 +152,15 @@ def test_clinician_flow_in_chromium(live_url: str, app: FastAPI, tmp_path: Path)
         DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         for path in shots:
             shutil.copyfile(path, DOCS_SCREENSHOTS / path.name)
+
+
+def test_missing_chromium_skips_locally_but_fails_under_ci(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", tmp_path / "none")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the browser tests"):
+        _chromium_or_skip()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="apt-get install chromium"):
+        _chromium_or_skip()
