@@ -8,6 +8,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from hpatwin.records.entries import HrvEntry
 from tests.web.conftest import Clock, add_patient, login, new_client, phq9
 
 
@@ -125,3 +126,12 @@ def test_import_cannot_touch_another_clinics_patient(app: FastAPI, clock: Clock)
                          files={"file": ("s.csv", csv_text.encode(), "text/csv")})
     assert refused_csv.status_code == 422 and "another clinic" in refused_csv.text
     assert len(app.state.ctx.store.load("p001").assessments) == 1
+
+
+def test_hrv_chart_appears_when_hrv_is_recorded(client: TestClient, clock: Clock) -> None:
+    token = login(client, "dr_a")
+    add_patient(client, token)
+    assert "chart-hrv" not in client.get("/patients/p001").text
+    client.app.state.ctx.store.add_hrv(
+        "p001", HrvEntry(clock() - timedelta(days=1), rmssd_ms=31.0), actor="dr_a")
+    assert client.get("/patients/p001").text.count("<svg") == 4

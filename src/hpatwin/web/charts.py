@@ -31,7 +31,7 @@ from hpatwin.clinic.cortisol import MAYO_LCMS_REFERENCE, convert_cortisol
 from hpatwin.clinic.instruments import get_spec
 from hpatwin.clinic.outcomes import criteria_for
 
-__all__ = ["cortisol_chart", "score_chart"]
+__all__ = ["cortisol_chart", "hrv_chart", "score_chart"]
 
 _BAND_COLOURS = ("#e8f5e9", "#fffde7", "#fff3e0", "#ffe0b2", "#ffcdd2")
 plt.rcParams["svg.hashsalt"] = "hpatwin"  # deterministic ids in the SVG
@@ -132,5 +132,20 @@ def cortisol_chart(samples: Sequence[tuple[datetime, float, str]]) -> str:
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=7, loc="upper right")
     _date_axis(ax, [_num(when) for when, _, _ in samples])
+    fig.autofmt_xdate()
+    return _svg(fig)
+
+
+def hrv_chart(points: Sequence[tuple[datetime, float]]) -> str:
+    """Short-term RMSSD (ms) over time (no reference band: norms depend on age and recording)."""
+    title = "HRV: RMSSD (ms)"
+    if not points:
+        return _empty(title)
+    fig, ax = plt.subplots(figsize=(6.4, 3.0))
+    times = [_num(t) for t, _ in points]
+    ax.plot(times, [v for _, v in points], marker="o", color="#2e7d32")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    _date_axis(ax, times)
     fig.autofmt_xdate()
     return _svg(fig)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from hpatwin.records.entries import PatientRecord
 from hpatwin.records.tracking import review_flags, timeline
-from hpatwin.web.charts import cortisol_chart, score_chart
+from hpatwin.web.charts import cortisol_chart, hrv_chart, score_chart
 
 __all__ = ["ASSESSMENT_DUE_DAYS", "Flags", "charts", "flags", "research_row"]
 
@@ -53,19 +53,23 @@ def flags(record: PatientRecord, now: datetime | None = None) -> Flags:
 
 
 def charts(record: PatientRecord) -> dict[str, str]:
-    """Inline SVG charts: PHQ-9, pain NRS, cortisol."""
+    """Inline SVG charts: PHQ-9, pain NRS, cortisol, and HRV when recorded."""
     series: dict[str, list[tuple[datetime, float]]] = {"phq9": [], "nrs": []}
     for a in record.assessments:
         instrument = a.entry.entry.instrument
         if instrument in series:
             series[instrument].append((a.entry.entry.administered_at, a.entry.total))
-    return {
+    out = {
         "phq9": score_chart("phq9", series["phq9"]),
         "nrs": score_chart("nrs", series["nrs"]),
         "cortisol": cortisol_chart(
             [(c.entry.collected_at, c.entry.value, c.entry.unit) for c in record.cortisol]
         ),
     }
+    rmssd = [(h.entry.recorded_at, h.entry.rmssd_ms) for h in record.hrv]
+    if rmssd:
+        out["hrv"] = hrv_chart([(t, v) for t, v in rmssd if v is not None])
+    return out
 
 
 def timeline_rows(record: PatientRecord) -> list[tuple[str, str, str]]:
