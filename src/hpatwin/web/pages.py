@@ -69,6 +69,9 @@ __all__ = ["router"]
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
 STATIC = Path(__file__).resolve().parent / "static"
 CLINICIAN = "clinician"
+MAX_UPLOAD_BYTES = 50 * 2**20
+"""Assumption: one clinic's FHIR export is a few MiB; 50 MiB leaves room without letting one
+upload fill the disk or memory."""
 
 
 def _page(
@@ -640,8 +643,11 @@ async def import_upload(request: Request) -> Response:
     if not isinstance(upload, UploadFile) or not upload.filename:
         return _page(request, "import.html", 422, error="file: choose a .json or .csv file")
     suffix = Path(upload.filename).suffix.lower()
-    content = await upload.read()
+    content = await upload.read(MAX_UPLOAD_BYTES + 1)
     await upload.close()
+    if len(content) > MAX_UPLOAD_BYTES:
+        return _page(request, "import.html", 422,
+                     error=f"file: larger than {MAX_UPLOAD_BYTES // 2**20} MiB")
     try:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"upload{suffix}"
