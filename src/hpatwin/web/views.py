@@ -12,6 +12,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from hpatwin.records.entries import PatientRecord
 from hpatwin.records.tracking import review_flags, timeline
@@ -60,16 +61,24 @@ def charts(record: PatientRecord) -> dict[str, str]:
         if instrument in series:
             series[instrument].append((a.entry.entry.administered_at, a.entry.total))
     out = {
-        "phq9": score_chart("phq9", series["phq9"]),
-        "nrs": score_chart("nrs", series["nrs"]),
-        "cortisol": cortisol_chart(
-            [(c.entry.collected_at, c.entry.value, c.entry.unit) for c in record.cortisol]
+        "phq9": _cached_score_chart("phq9", tuple(series["phq9"])),
+        "nrs": _cached_score_chart("nrs", tuple(series["nrs"])),
+        "cortisol": _cached_cortisol_chart(
+            tuple((c.entry.collected_at, c.entry.value, c.entry.unit) for c in record.cortisol)
         ),
     }
-    rmssd = [(h.entry.recorded_at, h.entry.rmssd_ms) for h in record.hrv]
+    rmssd = tuple((h.entry.recorded_at, h.entry.rmssd_ms) for h in record.hrv
+                  if h.entry.rmssd_ms is not None)
     if rmssd:
-        out["hrv"] = hrv_chart([(t, v) for t, v in rmssd if v is not None])
+        out["hrv"] = _cached_hrv_chart(rmssd)
     return out
+
+
+# Charts are pure functions of their series: a small in-process cache skips matplotlib when a
+# page is reloaded without new data (memory only; nothing is written anywhere).
+_cached_score_chart = lru_cache(maxsize=256)(score_chart)
+_cached_cortisol_chart = lru_cache(maxsize=256)(cortisol_chart)
+_cached_hrv_chart = lru_cache(maxsize=256)(hrv_chart)
 
 
 def timeline_rows(record: PatientRecord) -> list[tuple[str, str, str]]:
