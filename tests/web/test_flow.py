@@ -135,3 +135,20 @@ def test_hrv_chart_appears_when_hrv_is_recorded(client: TestClient, clock: Clock
     client.app.state.ctx.store.add_hrv(
         "p001", HrvEntry(clock() - timedelta(days=1), rmssd_ms=31.0), actor="dr_a")
     assert client.get("/patients/p001").text.count("<svg") == 4
+
+
+def test_session_in_a_treatment_episode(client: TestClient, clock: Clock) -> None:
+    token = login(client, "dr_a")
+    add_patient(client, token)
+    day = f"{clock() - timedelta(days=3):%Y-%m-%d}"
+    started = client.post("/patients/p001/episodes/new",
+                          data={"csrf_token": token, "episode_title": "EA course",
+                                "episode_started": day})
+    assert started.status_code == 303
+    assert "EA course (from" in client.get("/patients/p001/sessions/new").text
+    session = {"csrf_token": token, "started_at": _at(clock, 2), "modality": "manual",
+               "points": "LI4", "duration_min": "20", "episode_started_on": day,
+               "adverse_severity": "mild"}
+    assert client.post("/patients/p001/sessions/new", data=session).status_code == 303
+    stored = client.app.state.ctx.store.load("p001").sessions[0].entry
+    assert str(stored.episode_started_on) == day

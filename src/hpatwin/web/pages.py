@@ -33,6 +33,7 @@ from hpatwin.records.entries import (
     AdverseEvent,
     AssessmentEntry,
     CortisolEntry,
+    EpisodeEntry,
     PatientEntry,
     SessionEntry,
     VitalsEntry,
@@ -420,7 +421,9 @@ async def acknowledge(request: Request, pseudonym: str, alert_id: int) -> Respon
 # Sessions and biomarkers
 # --------------------------------------------------------------------------------------
 def _session_page(request: Request, pseudonym: str, status: int = 200, **values: Any) -> HTMLResponse:
+    episodes = [e.entry for e in context(request).store.load(pseudonym).episodes]
     return _page(request, "session_form.html", status, pseudonym=pseudonym, modalities=MODALITIES,
+                 episodes=episodes,
                  severities=SEVERITIES, catalogue=sorted(load_knowledge_base().points), **values)
 
 
@@ -468,6 +471,7 @@ async def log_session(request: Request, pseudonym: str) -> Response:
             frequency_hz=forms.text(form, "frequency_hz", required=False) or None,
             intensity_ma=forms.number(form, "intensity_ma", required=False),
             adverse_events=tuple(events),
+            episode_started_on=forms.date_field(form, "episode_started_on"),
         )
         with ctx.store.writing(me.username) as w:
             stored, _ = w.add_session(pseudonym, entry)
@@ -479,6 +483,29 @@ async def log_session(request: Request, pseudonym: str) -> Response:
         return _session_page(request, pseudonym, 409, form=form,
                              error="started_at: a session at this time is already stored")
     return _see_other(f"/patients/{pseudonym}")
+
+
+@router.post("/patients/{pseudonym}/episodes/new")
+@allow(CLINICIAN)
+async def add_episode(request: Request, pseudonym: str) -> Response:
+    """Start a treatment episode (sessions and plans can belong to it)."""
+    ctx, me = context(request), current(request)
+    check_patient_access(ctx, me, pseudonym)
+    form = await _form(request)
+    try:
+        started = forms.date_field(form, "episode_started", required=True)
+        assert started is not None
+        entry = EpisodeEntry(forms.text(form, "episode_title"), started)
+        with ctx.store.writing(me.username) as w:
+            stored, _ = w.add_episode(pseudonym, entry)
+            audit.append(w.session, at=ctx.config.now(), actor=me.username,
+                         action="episode.add", target=f"{pseudonym}/episode/{stored.id}")
+    except InputError as exc:
+        return _session_page(request, pseudonym, 422, form=form, error=str(exc))
+    except ConflictError:
+        return _session_page(request, pseudonym, 409, form=form,
+                             error="episode_started: an episode starting that day exists")
+    return _see_other(f"/patients/{pseudonym}/sessions/new")
 
 
 def _biomarker_page(request: Request, pseudonym: str, status: int = 200, **values: Any) -> HTMLResponse:
