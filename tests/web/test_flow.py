@@ -152,3 +152,20 @@ def test_session_in_a_treatment_episode(client: TestClient, clock: Clock) -> Non
     assert client.post("/patients/p001/sessions/new", data=session).status_code == 303
     stored = client.app.state.ctx.store.load("p001").sessions[0].entry
     assert str(stored.episode_started_on) == day
+
+
+def test_medications_feed_the_plan_safety_screen(client: TestClient, clock: Clock) -> None:
+    token = login(client, "dr_a")
+    add_patient(client, token)
+    day = f"{clock() - timedelta(days=30):%Y-%m-%d}"
+    med = {"csrf_token": token, "drug": "Cymbalta", "dose": "60", "dose_unit": "mg",
+           "frequency": "qd", "started_on": day}
+    bad = client.post("/patients/p001/medications/new", data={**med, "drug": "wonderpill"})
+    assert bad.status_code == 422 and "medication.drug" in bad.text
+    assert client.post("/patients/p001/medications/new", data=med).status_code == 303
+    assert "duloxetine" in client.get("/patients/p001/edit").text
+    phq9(client, token, "p001", [2] * 8 + [0], _at(clock, 1))
+    plan = client.post("/patients/p001/plan", data={"csrf_token": token})
+    assert plan.status_code == 303
+    stored = client.app.state.ctx.store.load("p001").plans[-1].entry.plan
+    assert "duloxetine" in json.dumps(stored)

@@ -34,13 +34,23 @@ from hpatwin.records.entries import (
     AssessmentEntry,
     CortisolEntry,
     EpisodeEntry,
+    MedicationEntry,
     PatientEntry,
     SessionEntry,
+    Stored,
     VitalsEntry,
 )
 from hpatwin.records.exchange import fhir_bundle, import_file
 from hpatwin.records.store import plan_entry
-from hpatwin.records.validation import HEPATIC_FUNCTION, MODALITIES, ROLES, SEVERITIES, SEXES
+from hpatwin.records.validation import (
+    DOSE_UNITS,
+    HEPATIC_FUNCTION,
+    MEDICATION_FREQUENCIES,
+    MODALITIES,
+    ROLES,
+    SEVERITIES,
+    SEXES,
+)
 from hpatwin.web import audit, forms
 from hpatwin.web.core import (
     CSRF_FIELD,
@@ -247,8 +257,42 @@ def _patient_form_values(entry: PatientEntry, version: int | None = None) -> dic
 
 
 def _patient_form(request: Request, status: int = 200, **values: Any) -> HTMLResponse:
-    return _page(request, "patient_form.html", status, sexes=SEXES,
-                 hepatic=HEPATIC_FUNCTION, **values)
+    medications: tuple[Stored[MedicationEntry], ...] = ()
+    pseudonym = values.get("form", {}).get("pseudonym")
+    if not values.get("new") and pseudonym:
+        medications = context(request).store.load(pseudonym).medications
+    return _page(request, "patient_form.html", status, sexes=SEXES, hepatic=HEPATIC_FUNCTION,
+                 medications=medications, dose_units=DOSE_UNITS,
+                 frequencies=MEDICATION_FREQUENCIES, **{"med": {}, **values})
+
+
+@router.post("/patients/{pseudonym}/medications/new")
+@allow(CLINICIAN)
+async def add_medication(request: Request, pseudonym: str) -> Response:
+    """Record a medication (drug from the catalogue; the safety screen reads it)."""
+    ctx, me = context(request), current(request)
+    check_patient_access(ctx, me, pseudonym)
+    form = await _form(request)
+    try:
+        started = forms.date_field(form, "started_on", required=True)
+        assert started is not None
+        entry = MedicationEntry(
+            forms.text(form, "drug"), forms.number(form, "dose") or 0.0,
+            forms.text(form, "dose_unit"), forms.text(form, "frequency"), started,
+            forms.date_field(form, "stopped_on"),
+        )
+        with ctx.store.writing(me.username) as w:
+            stored, _ = w.add_medication(pseudonym, entry)
+            audit.append(w.session, at=ctx.config.now(), actor=me.username,
+                         action="medication.add", target=f"{pseudonym}/medication/{stored.id}")
+    except (InputError, ConflictError) as exc:
+        current_patient = ctx.store.load(pseudonym).patient
+        status = 422 if isinstance(exc, InputError) else 409
+        message = str(exc) if status == 422 else "drug: already recorded with this start date"
+        return _patient_form(request, status, new=False, med=form, error=message,
+                             form=_patient_form_values(current_patient.entry,
+                                                       current_patient.version))
+    return _see_other(f"/patients/{pseudonym}/edit")
 
 
 @router.get("/patients/new")
