@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from hpatwin.records.entries import HrvEntry
+from hpatwin.records.entries import AssessmentEntry, HrvEntry
 from tests.web.conftest import Clock, add_patient, login, new_client, phq9
 
 
@@ -169,3 +169,19 @@ def test_medications_feed_the_plan_safety_screen(client: TestClient, clock: Cloc
     assert plan.status_code == 303
     stored = client.app.state.ctx.store.load("p001").plans[-1].entry.plan
     assert "duloxetine" in json.dumps(stored)
+
+
+def test_implausible_dates_refused_by_forms_and_never_break_the_charts(
+    client: TestClient, clock: Clock
+) -> None:
+    token = login(client, "dr_a")
+    add_patient(client, token)
+    early = client.post("/patients/p001/assess/nrs",
+                        data={"csrf_token": token, "administered_at": "0001-01-01T00:00",
+                              "nrs": "5"})
+    assert early.status_code == 422 and "administered_at: implausibly early" in early.text
+    store = client.app.state.ctx.store  # the store itself (CLI, import) accepts such a date
+    store.add_assessment("p001", AssessmentEntry("nrs", datetime(1, 1, 2, tzinfo=UTC), (5,)),
+                         actor="dr_a")
+    page = client.get("/patients/p001")
+    assert page.status_code == 200 and "cannot draw these dates" in page.text

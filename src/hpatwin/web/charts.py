@@ -15,7 +15,7 @@ True
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import matplotlib
@@ -31,7 +31,7 @@ from hpatwin.clinic.cortisol import MAYO_LCMS_REFERENCE, convert_cortisol
 from hpatwin.clinic.instruments import get_spec
 from hpatwin.clinic.outcomes import criteria_for
 
-__all__ = ["cortisol_chart", "hrv_chart", "score_chart"]
+__all__ = ["cortisol_chart", "hrv_chart", "safe", "score_chart"]
 
 _BAND_COLOURS = ("#e8f5e9", "#fffde7", "#fff3e0", "#ffe0b2", "#ffcdd2")
 plt.rcParams["svg.hashsalt"] = "hpatwin"  # deterministic ids in the SVG
@@ -46,6 +46,15 @@ def _date_axis(ax: Axes, times: Sequence[float]) -> None:
         middle = (max(times) + min(times)) / 2
         ax.set_xlim(middle - 4, middle + 4)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))  # type: ignore[no-untyped-call]
+
+
+def safe(render: Callable[[], str], title: str) -> str:
+    """A chart, or a placeholder when the data cannot be drawn (e.g. dates outside 1-9999)."""
+    try:
+        return render()
+    except (ValueError, OverflowError):
+        plt.close("all")
+        return _empty(title).replace("no data yet", "cannot draw these dates")
 
 
 def _svg(fig: Figure) -> str:

@@ -23,6 +23,9 @@ from hpatwin.errors import InputError
 __all__ = ["checkbox", "date_field", "datetime_field", "integer", "number", "text", "text_list"]
 
 Form = Mapping[str, Any]
+EARLIEST_YEAR = 1900
+"""Assumption: clinic records start no earlier than the records' earliest birth year (1900);
+earlier dates are typing errors (and beyond what the charts can draw)."""
 
 
 def text(form: Form, name: str, *, required: bool = True) -> str:
@@ -66,6 +69,8 @@ def datetime_field(form: Form, name: str) -> datetime:
         value = datetime.fromisoformat(raw)
     except ValueError:
         raise InputError("not a date and time", field=name, allowed="YYYY-MM-DDTHH:MM") from None
+    if value.year < EARLIEST_YEAR:
+        raise InputError("implausibly early", field=name, allowed=f"from {EARLIEST_YEAR}")
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -75,9 +80,12 @@ def date_field(form: Form, name: str, *, required: bool = False) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         raise InputError("not a date", field=name, allowed="YYYY-MM-DD") from None
+    if value.year < EARLIEST_YEAR:
+        raise InputError("implausibly early", field=name, allowed=f"from {EARLIEST_YEAR}")
+    return value
 
 
 def checkbox(form: Form, name: str) -> bool:

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from hpatwin.records.entries import PatientRecord
 from hpatwin.records.tracking import review_flags, timeline
-from hpatwin.web.charts import cortisol_chart, hrv_chart, score_chart
+from hpatwin.web.charts import cortisol_chart, hrv_chart, safe, score_chart
 
 __all__ = ["ASSESSMENT_DUE_DAYS", "Flags", "charts", "flags", "research_row"]
 
@@ -76,9 +76,19 @@ def charts(record: PatientRecord) -> dict[str, str]:
 
 # Charts are pure functions of their series: a small in-process cache skips matplotlib when a
 # page is reloaded without new data (memory only; nothing is written anywhere).
-_cached_score_chart = lru_cache(maxsize=256)(score_chart)
-_cached_cortisol_chart = lru_cache(maxsize=256)(cortisol_chart)
-_cached_hrv_chart = lru_cache(maxsize=256)(hrv_chart)
+@lru_cache(maxsize=256)
+def _cached_score_chart(instrument: str, points: tuple[tuple[datetime, float], ...]) -> str:
+    return safe(lambda: score_chart(instrument, points), instrument)
+
+
+@lru_cache(maxsize=256)
+def _cached_cortisol_chart(samples: tuple[tuple[datetime, float, str], ...]) -> str:
+    return safe(lambda: cortisol_chart(samples), "cortisol")
+
+
+@lru_cache(maxsize=256)
+def _cached_hrv_chart(points: tuple[tuple[datetime, float], ...]) -> str:
+    return safe(lambda: hrv_chart(points), "HRV")
 
 
 def timeline_rows(record: PatientRecord) -> list[tuple[str, str, str]]:
