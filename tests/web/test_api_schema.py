@@ -56,7 +56,7 @@ def test_api_conforms_to_its_schema_and_never_errors(app: FastAPI) -> None:
     schema = schemathesis.openapi.from_dict(app.openapi())
     schema.app = app
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 7
+    assert len(operations) == 8
     statuses: list[int] = []
     for operation in operations:
 
@@ -70,7 +70,7 @@ def test_api_conforms_to_its_schema_and_never_errors(app: FastAPI) -> None:
             statuses.append(response.status_code)
 
         run()
-    assert len(statuses) >= 7 * 10
+    assert len(statuses) >= 8 * 10
     assert {200, 404, 422} <= set(statuses)  # reads, refusals and bad input all exercised
 
 

@@ -239,6 +239,9 @@ def test_researcher_sees_only_de_identified_rows(app: FastAPI, clock: Clock) -> 
     assert "secretname1" not in page and "R-" in page and "1975" not in page
     assert r.get("/patients/secretname1").status_code == 403
     assert r.get("/api/patients").status_code == 403
+    rows = r.get("/api/research/patients").json()
+    assert [row["phq9_first"] for row in rows] == [9.0] and "secretname1" not in str(rows)
+    assert a.get("/api/research/patients").status_code == 403
 
 
 def test_every_patient_page_and_api_read_is_audited(app: FastAPI) -> None:

@@ -32,7 +32,7 @@ from hpatwin.web.core import (
     current,
     visible_pseudonyms,
 )
-from hpatwin.web.views import flags
+from hpatwin.web.views import flags, research_row
 
 __all__ = ["router"]
 
@@ -63,6 +63,19 @@ class PatientOut(BaseModel):
     open_alerts: int
     review_flags: list[str]
     assessments_due: list[str]
+
+
+class ResearchRowOut(BaseModel):
+    """A de-identified patient summary (keyed research id; no pseudonym, dates or free text)."""
+
+    research_id: str
+    sex: str
+    age_band: str
+    sessions: int
+    phq9_first: float | None
+    phq9_last: float | None
+    nrs_first: float | None
+    nrs_last: float | None
 
 
 class AssessmentIn(BaseModel):
@@ -287,3 +300,17 @@ def acknowledge_alert(
         audit.append(w.session, at=ctx.config.now(), actor=me.username,
                      action="api.alert.acknowledge", target=f"{pseudonym}/alert/{alert_id}")
     return _alert(stored)
+
+
+@router.get("/research/patients")
+@allow("researcher")
+def research_rows(request: Request) -> list[ResearchRowOut]:
+    """De-identified summaries of every patient (researchers, read-only)."""
+    ctx, me = context(request), current(request)
+    key = request.app.state.research_key
+    rows = [
+        ResearchRowOut.model_validate(research_row(key, ctx.store.load(p.entry.pseudonym)))
+        for p in ctx.store.patients()
+    ]
+    ctx.audit(me, "api.research.read", detail=f"rows={len(rows)}")
+    return rows
