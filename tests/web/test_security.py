@@ -273,3 +273,14 @@ def test_disabling_a_user_ends_their_sessions_and_logins(app: FastAPI) -> None:
     again = clinician.post("/login", data={"username": "dr_a", "password": PASSWORD})
     assert again.status_code == 401
     assert "dr_a" not in [u for u, _, _ in list_users(app.state.ctx.store)]
+
+
+def test_login_replaces_any_previous_session(app: FastAPI) -> None:
+    client = new_client(app)
+    login(client, "dr_a")
+    old = client.cookies["hpatwin_session"]
+    login(client, "dr_a")
+    assert client.cookies["hpatwin_session"] != old
+    stale = new_client(app)
+    stale.cookies.set("hpatwin_session", old)
+    assert stale.get("/patients").headers["location"] == "/login"

@@ -165,6 +165,9 @@ async def login(request: Request) -> Response:
                          detail="locked" if locked else "")
             return _page(request, "login.html", 401, form={"username": username},
                          error="Unknown username or wrong password.")
+        previous = request.cookies.get(SESSION_COOKIE)
+        if previous:  # no session fixation: a login always replaces the old session
+            end_session(db, previous)
         session_id = new_session(db, found[0], ctx.config)
         audit.append(db, at=ctx.config.now(), actor=found[0], action="login.ok")
     response = _see_other("/")
