@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -25,6 +26,7 @@ USERS = {
     "res": ("researcher", None),
 }
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_LOGIN_CSRF = re.compile(r'action="/login" class="stack">\s*<input type="hidden" name="csrf_token" value="([^"]+)"')
 
 
 @dataclass
@@ -65,9 +67,18 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield c
 
 
+def post_login(client: TestClient, username: str, password: str) -> Any:
+    """Submit the login form as a browser does (its pre-session CSRF token included)."""
+    form = client.get("/login")
+    match = _LOGIN_CSRF.search(form.text)
+    assert match, form.text[:300]
+    data = {"username": username, "password": password, "csrf_token": match.group(1)}
+    return client.post("/login", data=data)
+
+
 def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
     """Log in; return the session's CSRF token (read from a page's logout form)."""
-    response = client.post("/login", data={"username": username, "password": password})
+    response = post_login(client, username, password)
     assert response.status_code == 303, response.text[:500]
     page = client.get("/", follow_redirects=True)
     match = _CSRF.search(page.text)

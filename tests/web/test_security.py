@@ -16,7 +16,7 @@ from hpatwin.web import api, pages
 from hpatwin.web.audit import verify_audit_chain
 from hpatwin.web.core import authorize, policy_of
 from hpatwin.web.users import list_users
-from tests.web.conftest import PASSWORD, Clock, add_patient, login, new_client, phq9
+from tests.web.conftest import PASSWORD, Clock, add_patient, login, new_client, phq9, post_login
 
 PUBLIC = {"/login", "/health", "/static/{name}"}
 
@@ -135,7 +135,7 @@ def test_idle_and_absolute_session_expiry(app: FastAPI, clock: Clock) -> None:
 
 def test_session_cookie_flags(app: FastAPI) -> None:
     client = new_client(app)
-    response = client.post("/login", data={"username": "dr_a", "password": PASSWORD})
+    response = post_login(client, "dr_a", PASSWORD)
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
     assert len(client.cookies["hpatwin_session"]) >= 40
@@ -144,17 +144,17 @@ def test_session_cookie_flags(app: FastAPI) -> None:
 def test_lockout_after_five_failures(app: FastAPI, clock: Clock) -> None:
     client = new_client(app)
     for _ in range(5):
-        bad = client.post("/login", data={"username": "dr_a", "password": "wrong password!"})
+        bad = post_login(client, "dr_a", "wrong password!")
         assert bad.status_code == 401
-    locked = client.post("/login", data={"username": "dr_a", "password": PASSWORD})
+    locked = post_login(client, "dr_a", PASSWORD)
     assert locked.status_code == 403 and "locked" in locked.text
     clock.advance(minutes=16)
-    assert client.post("/login", data={"username": "dr_a", "password": PASSWORD}).status_code == 303
+    assert post_login(client, "dr_a", PASSWORD).status_code == 303
 
 
 def test_login_rate_limit_per_client(app: FastAPI) -> None:
     client = new_client(app)
-    codes = [client.post("/login", data={"username": f"u{i}", "password": "x"}).status_code
+    codes = [post_login(client, f"u{i}", "x").status_code
              for i in range(22)]
     assert codes[:20] == [401] * 20 and codes[-1] == 429
 
@@ -270,7 +270,7 @@ def test_disabling_a_user_ends_their_sessions_and_logins(app: FastAPI) -> None:
     done = admin.post("/admin/users/dr_a/disable", data={"csrf_token": token, "reason": "left"})
     assert done.status_code == 303
     assert clinician.get("/patients").headers["location"] == "/login"
-    again = clinician.post("/login", data={"username": "dr_a", "password": PASSWORD})
+    again = post_login(clinician, "dr_a", PASSWORD)
     assert again.status_code == 401
     assert "dr_a" not in [u for u, _, _ in list_users(app.state.ctx.store)]
 
@@ -284,3 +284,14 @@ def test_login_replaces_any_previous_session(app: FastAPI) -> None:
     stale = new_client(app)
     stale.cookies.set("hpatwin_session", old)
     assert stale.get("/patients").headers["location"] == "/login"
+
+
+def test_login_form_needs_its_csrf_token(app: FastAPI) -> None:
+    client = new_client(app)
+    bare = client.post("/login", data={"username": "dr_a", "password": PASSWORD})
+    assert bare.status_code == 403 and "hpatwin_session" not in client.cookies
+    client.get("/login")
+    forged = client.post("/login", data={"username": "dr_a", "password": PASSWORD,
+                                         "csrf_token": "x" * 43})
+    assert forged.status_code == 403
+    assert post_login(client, "dr_a", PASSWORD).status_code == 303

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,7 @@ from hpatwin.web.core import (
 from hpatwin.web.planning import planner_input
 from hpatwin.web.security import (
     SESSION_COOKIE,
+    check_csrf,
     end_session,
     login_allowed,
     new_session,
@@ -80,6 +82,7 @@ __all__ = ["router"]
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
 STATIC = Path(__file__).resolve().parent / "static"
 CLINICIAN = "clinician"
+LOGIN_CSRF_COOKIE = "hpatwin_login_csrf"
 MAX_UPLOAD_BYTES = 50 * 2**20
 """Assumption: one clinic's FHIR export is a few MiB; 50 MiB leaves room without letting one
 upload fill the disk or memory."""
@@ -133,11 +136,19 @@ def static(name: str) -> Response:
                     headers={"Cache-Control": "max-age=3600"})
 
 
+def _login_page(request: Request, status: int = 200, **values: Any) -> HTMLResponse:
+    token = secrets.token_urlsafe(32)
+    page = _page(request, "login.html", status, login_token=token, **values)
+    page.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+                    secure=context(request).config.cookie_secure, path="/login", max_age=3600)
+    return page
+
+
 @router.get("/login")
 @public
 def login_form(request: Request) -> HTMLResponse:
-    """The login page."""
-    return _page(request, "login.html")
+    """The login page (with a pre-session CSRF token: double submit, cookie and form)."""
+    return _login_page(request)
 
 
 @router.post("/login")
@@ -150,20 +161,23 @@ async def login(request: Request) -> Response:
     password = form.get("password", "")
     client = request.client.host if request.client else "unknown"
     if not ctx.limiter.hit(client):
-        return _page(request, "login.html", 429, error="Too many attempts; wait a minute.")
+        return _login_page(request, 429, error="Too many attempts; wait a minute.")
+    cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE)
+    if cookie_token is None or not check_csrf(cookie_token, form.get(CSRF_FIELD)):
+        return _login_page(request, 403, error="The login form expired; please try again.")
     with ctx.write("web") as db:
         allowed = login_allowed(db, username, ctx.config)
     found = check_login(ctx.store, username, password) if allowed and username else None
     with ctx.write("web") as db:
         if not allowed:
             audit.append(db, at=ctx.config.now(), actor=username or "-", action="login.locked")
-            return _page(request, "login.html", 403, form={"username": username},
+            return _login_page(request, 403, form={"username": username},
                          error="This account is locked after repeated failed logins; try later.")
         locked = record_login_result(db, username, found is not None, ctx.config)
         if found is None:
             audit.append(db, at=ctx.config.now(), actor=username or "-", action="login.failed",
                          detail="locked" if locked else "")
-            return _page(request, "login.html", 401, form={"username": username},
+            return _login_page(request, 401, form={"username": username},
                          error="Unknown username or wrong password.")
         previous = request.cookies.get(SESSION_COOKIE)
         if previous:  # no session fixation: a login always replaces the old session
@@ -171,6 +185,7 @@ async def login(request: Request) -> Response:
         session_id = new_session(db, found[0], ctx.config)
         audit.append(db, at=ctx.config.now(), actor=found[0], action="login.ok")
     response = _see_other("/")
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     response.set_cookie(
         SESSION_COOKIE, session_id, httponly=True, samesite="strict",
         secure=ctx.config.cookie_secure, path="/",
