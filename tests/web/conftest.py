@@ -54,7 +54,7 @@ def db_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def app(db_url: str, clock: Clock) -> FastAPI:
-    application = create_app(db_url, config=SecurityConfig(clock=clock), research_key=b"k" * 32)
+    application = create_app(db_url, config=SecurityConfig(clock=clock), key=b"k" * 32)
     store = application.state.ctx.store
     for name, (role, clinic) in USERS.items():
         create_user(store, name, role, clinic, PASSWORD, actor="setup")

@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import text
 
 from hpatwin.web import api, pages
+from hpatwin.web.app import create_app
 from hpatwin.web.audit import verify_audit_chain
 from hpatwin.web.core import authorize, policy_of
 from hpatwin.web.users import list_users
@@ -295,3 +296,8 @@ def test_login_form_needs_its_csrf_token(app: FastAPI) -> None:
                                          "csrf_token": "x" * 43})
     assert forged.status_code == 403
     assert post_login(client, "dr_a", PASSWORD).status_code == 303
+
+
+def test_research_ids_are_stable_across_restarts(db_url: str) -> None:
+    first = create_app(db_url).state.research_key
+    assert create_app(db_url).state.research_key == first and len(first) == 32

@@ -21,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
 
 from hpatwin.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from hpatwin.records.db import WRITE_OPTION
@@ -29,8 +30,9 @@ from hpatwin.web import api, pages
 from hpatwin.web.core import LOG, CsrfFailed, LoginRequired, RateLimited, RateLimiter, WebContext
 from hpatwin.web.migrations import upgrade as upgrade_web
 from hpatwin.web.security import SecurityConfig
+from hpatwin.web.tables import web_settings
 
-__all__ = ["create_app", "init_database"]
+__all__ = ["create_app", "init_database", "research_key_of"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _CSP = (
@@ -44,6 +46,19 @@ def init_database(store: RecordStore) -> None:
     store.init()
     with store.engine.execution_options(**{WRITE_OPTION: True}).begin() as connection:
         upgrade_web(connection)
+
+
+def research_key_of(store: RecordStore) -> bytes:
+    """The researchers' HMAC key, created once and kept in ``web_settings`` (stable ids)."""
+    with store.writing("web") as writer:
+        db = writer.session
+        value = db.execute(
+            select(web_settings.c.value).where(web_settings.c.name == "research_key")
+        ).scalar()
+        if value is None:
+            value = secrets.token_hex(32)
+            db.execute(web_settings.insert().values(name="research_key", value=value))
+    return bytes.fromhex(value)
 
 
 def _is_api(request: Request) -> bool:
@@ -65,15 +80,15 @@ def create_app(
     database_url: str | os.PathLike[str] | None = None,
     *,
     config: SecurityConfig | None = None,
-    research_key: bytes | None = None,
+    key: bytes | None = None,
     login_rate_limit: int = 20,
     init: bool = True,
 ) -> FastAPI:
     """The web app on the store at ``database_url`` (SQLite path/URL or PostgreSQL URL).
 
     ``config`` sets timeouts, lockout, cookie ``Secure`` and the clock (tests inject one);
-    ``research_key`` keys the researchers' de-identified ids (random per process if not
-    given); ``init`` creates/upgrades the schema first.
+    ``key`` keys the researchers' de-identified ids (default: the store's own, created once);
+    ``init`` creates/upgrades the schema first.
     """
     store = RecordStore(database_url)
     if init:
@@ -89,7 +104,7 @@ def create_app(
         openapi_url=None,  # served at /api/openapi.json behind login
     )
     app.state.ctx = WebContext(store, settings, templates, RateLimiter(limit=login_rate_limit))
-    app.state.research_key = research_key or secrets.token_bytes(32)
+    app.state.research_key = key if key is not None else research_key_of(store)
     app.include_router(pages.router)
     app.include_router(api.router)
 

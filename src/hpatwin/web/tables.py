@@ -7,7 +7,7 @@ app's own Alembic chain (:mod:`hpatwin.web.migrations`, version table
 Example
 -------
 >>> sorted(metadata.tables)
-['audit_log', 'login_throttle', 'patient_clinics', 'web_sessions']
+['audit_log', 'login_throttle', 'patient_clinics', 'web_sessions', 'web_settings']
 """
 
 from __future__ import annotations
@@ -22,7 +22,14 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["audit_log", "login_throttle", "metadata", "patient_clinics", "web_sessions"]
+__all__ = [
+    "audit_log",
+    "login_throttle",
+    "metadata",
+    "patient_clinics",
+    "web_sessions",
+    "web_settings",
+]
 
 metadata = MetaData()
 
@@ -63,4 +70,11 @@ patient_clinics = Table(
     metadata,
     Column("pseudonym", String(64), primary_key=True),
     Column("clinic", String(128), nullable=False, index=True),
+)
+
+web_settings = Table(
+    "web_settings",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
 )
