@@ -85,10 +85,15 @@ def append(
 
 @dataclass(frozen=True)
 class ChainReport:
-    """Result of :func:`verify_audit_chain`: rows checked and the first broken row id."""
+    """Result of :func:`verify_audit_chain`: rows checked, the first broken row id, the head hash.
+
+    The chain shows edits, deletions and reordering inside the log; cutting rows off its end is
+    only visible against a head hash kept elsewhere (``head`` is shown on the admin's audit page).
+    """
 
     rows: int
     first_broken_id: int | None
+    head: str = GENESIS
 
     @property
     def ok(self) -> bool:
@@ -103,9 +108,9 @@ def verify_audit_chain(connection: Connection) -> ChainReport:
     for row in connection.execute(select(audit_log).order_by(audit_log.c.id)).mappings():
         count += 1
         if row["prev_hash"] != prev or chain_hash(prev, dict(row)) != row["hash"]:
-            return ChainReport(count, int(row["id"]))
+            return ChainReport(count, int(row["id"]), prev)
         prev = row["hash"]
-    return ChainReport(count, None)
+    return ChainReport(count, None, prev)
 
 
 def read_entries(connection: Connection, limit: int = 200, offset: int = 0) -> list[AuditEntry]:
