@@ -13,6 +13,15 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && ! command -v in
     echo "note: PostgreSQL server binaries not found; PostgreSQL tests will be skipped" >&2
   fi
 fi
+# Debian's Chromium for the real-browser tests (tests/web/test_browser.py drives it with
+# Playwright; never `playwright install`). Under CI=true a missing browser fails those tests.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "note: /usr/bin/chromium not found; browser tests will be skipped" >&2
+  fi
+fi
 .venv/bin/ruff check src tests benchmarks scripts
 .venv/bin/mypy
 .venv/bin/python -m pytest --run-slow "$@"

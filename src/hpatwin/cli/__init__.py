@@ -47,7 +47,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "hpatwin.cli.records_cmd",
         "Patient records: SQLite/PostgreSQL store, FHIR and CSV.",
     ),
+    "serve": ("hpatwin.cli.serve_cmd", "Serve the clinic web app on localhost."),
     "trial": ("hpatwin.cli.trial_cmd", "Run an in-silico trial with a report."),
+    "web": ("hpatwin.cli.web_cmd", "Administer the clinic web app (create users)."),
     "power": ("hpatwin.cli.power_cmd", "Power by simulation for a trial spec."),
 }
 #: modules of every command (kept for tools that walk them)

@@ -1,0 +1,166 @@
+"""A real browser (Debian's Chromium via Playwright) against the app served by uvicorn.
+
+Log in; enter a PHQ-9 with item 9 positive -> the alert is shown, persisted and
+acknowledged; log a session; the chart updates; open the plan page. A screenshot of
+each page is kept under the test's tmp dir; with ``HPATWIN_SCREENSHOTS=1`` one set is
+also written to ``docs/screenshots/``. Without Chromium the test is skipped locally and
+fails under ``CI=true`` (scripts/test.sh installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from tests.web.conftest import PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def _chromium_or_skip() -> None:
+    reason = f"Chromium not found at {CHROMIUM}: apt-get install chromium (scripts/test.sh does)"
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the browser tests: {reason}")
+        pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live_url(app: FastAPI) -> Iterator[str]:
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
+                                           access_log=False, lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_clinician_flow_in_chromium(live_url: str, app: FastAPI, tmp_path: Path) -> None:
+    _chromium_or_skip()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    shots: list[Path] = []
+    when = datetime.now(UTC) - timedelta(days=8)
+
+    def shot(page: object, name: str) -> None:
+        path = tmp_path / f"{len(shots) + 1:02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+        shots.append(path)
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(f"{live_url}/patients")
+            assert page.url.endswith("/login")
+            shot(page, "login")
+            page.get_by_label("Username").fill("dr_a")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(f"{live_url}/patients")
+
+            page.goto(f"{live_url}/patients/new")
+            page.get_by_label("Pseudonymous id").fill("p-web-1")
+            page.get_by_label("Birth year").fill("1972")
+            page.get_by_label("Sex").select_option("female")
+            shot(page, "new-patient")
+            page.get_by_role("button", name="Save").click()
+            page.wait_for_url(f"{live_url}/patients/p-web-1")
+
+            page.goto(f"{live_url}/patients/p-web-1/assess/phq9")
+            page.get_by_label("Administered at").fill(f"{when:%Y-%m-%dT%H:%M}")
+            for item, value in enumerate([2, 2, 1, 2, 1, 1, 2, 1, 1], start=1):
+                page.locator(f'input[name="phq9_{item}"][value="{value}"]').check()
+            shot(page, "phq9-intake")
+            page.get_by_role("button", name="Score and save").click()
+            page.wait_for_url(f"{live_url}/patients/p-web-1*")
+            alert = page.locator(".urgent").first
+            assert "URGENT: phq9_item9_positive" in alert.inner_text()
+            shot(page, "item9-alert")
+            record = app.state.ctx.store.load("p-web-1")
+            assert len(record.open_alerts) == 1  # persisted
+            chart_before = page.locator("#chart-phq9 svg").inner_html()
+
+            page.get_by_label("Action taken").fill("structured risk assessment; safety plan")
+            page.get_by_role("button", name="Acknowledge").click()
+            page.wait_for_load_state()
+            assert page.locator(".urgent").count() == 0
+            assert app.state.ctx.store.load("p-web-1").alerts[0].entry.acknowledged_by == "dr_a"
+
+            page.goto(f"{live_url}/patients/p-web-1/sessions/new")
+            page.get_by_label("Started at").fill(f"{when + timedelta(hours=1):%Y-%m-%dT%H:%M}")
+            page.get_by_label("Modality").select_option("ea")
+            page.get_by_label("Points").fill("LI4, LR3, GV20")
+            page.get_by_label("Electrode pairs").fill("LI4-LR3")
+            page.get_by_label("Frequency").fill("2/100")
+            page.get_by_label("Intensity").fill("2.5")
+            page.get_by_label("Duration").fill("30")
+            shot(page, "session-log")
+            page.get_by_role("button", name="Save session").click()
+            page.wait_for_url(f"{live_url}/patients/p-web-1")
+            assert "session 1: ea" in page.locator("#timeline").inner_text()
+
+            page.goto(f"{live_url}/patients/p-web-1/assess/phq9")
+            page.get_by_label("Administered at").fill(
+                f"{when + timedelta(days=7):%Y-%m-%dT%H:%M}")
+            for item in range(1, 10):
+                page.locator(f'input[name="phq9_{item}"][value="{0 if item == 9 else 1}"]').check()
+            page.get_by_role("button", name="Score and save").click()
+            page.wait_for_url(f"{live_url}/patients/p-web-1*")
+            assert page.locator("#chart-phq9 svg").inner_html() != chart_before
+            shot(page, "patient-charts")
+
+            page.goto(f"{live_url}/patients/p-web-1/plan")
+            page.get_by_label("Pain duration").fill("12")
+            page.get_by_label("Pain regions").fill("neck")
+            page.get_by_role("button", name="Build plan from the record").click()
+            page.wait_for_url(f"{live_url}/patients/p-web-1/plan")
+            assert "Protocol plan" in page.locator("#plan").inner_text()
+            shot(page, "plan")
+        finally:
+            browser.close()
+    assert len(shots) == 7 and all(s.stat().st_size > 1000 for s in shots)
+    if os.environ.get("HPATWIN_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for path in shots:
+            shutil.copyfile(path, DOCS_SCREENSHOTS / path.name)
+
+
+def test_missing_chromium_skips_locally_but_fails_under_ci(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", tmp_path / "none")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the browser tests"):
+        _chromium_or_skip()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="apt-get install chromium"):
+        _chromium_or_skip()
