@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
 # Set up from nothing and run the main job: simulate the HPA core (healthy and chronically
 # stressed) and the twin (chronic pain developing into depression, and the same patient on a
-# 2/100 Hz EA course), writing NetCDF results and figures under results/.
+# 2/100 Hz EA course), writing NetCDF results and figures under results/; seed a de-identified
+# demo clinic (results/clinic.db) and serve the clinic web app on localhost, printing the URL and
+# the demo login. `--no-serve` (or HPATWIN_NO_SERVE=1) stops after seeding, for scripted runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+serve=1
+for argument in "$@"; do
+  case "$argument" in
+    --no-serve) serve=0 ;;
+    *) echo "usage: bash scripts/run.sh [--no-serve]" >&2; exit 2 ;;
+  esac
+done
+if [ "${HPATWIN_NO_SERVE:-0}" = 1 ]; then serve=0; fi
 bash scripts/setup.sh
 mkdir -p results
 hpatwin=.venv/bin/hpatwin
@@ -17,3 +27,7 @@ $hpatwin simulate --model twin --phenotype comorbid --days 84 --dt 5 --output-ev
   --plan examples/plans/ea_2_100hz_low_back_12w.yaml \
   --output results/comorbid_ea.nc --plot results/comorbid_ea_cascade.png --overwrite
 echo "Results and figures are in results/"
+$hpatwin web --db results/clinic.db seed-demo
+if [ "$serve" = 1 ]; then
+  exec $hpatwin serve --db results/clinic.db --host 127.0.0.1 --port "${HPATWIN_PORT:-8000}" --no-browser
+fi

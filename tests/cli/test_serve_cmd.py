@@ -34,13 +34,13 @@ def test_create_user_from_the_environment_and_refusals(tmp_path: Path) -> None:
     assert ok.exit_code == 0, ok.output
     again = runner.invoke(main, ["web", "--db", db, "create-user", "boss", "--role", "admin"],
                           env=env)
-    assert again.exit_code == 1 and "Error" in again.output and "Traceback" not in again.output
+    assert again.exit_code == 2 and "Error" in again.output and "Traceback" not in again.output
     short = runner.invoke(main, ["web", "--db", db, "create-user", "x", "--role", "admin"],
                           env={"HPATWIN_NEW_PASSWORD": "short"})
-    assert short.exit_code == 1 and "password: too short" in short.output
+    assert short.exit_code == 2 and "password: too short" in short.output
     clinic = runner.invoke(main, ["web", "--db", db, "create-user", "dr", "--role", "clinician"],
                            env=env)
-    assert clinic.exit_code == 1 and "clinic" in clinic.output
+    assert clinic.exit_code == 2 and "clinic" in clinic.output
     assert list_users(RecordStore(db)) == [("boss", "admin", None)]
 
 
@@ -75,3 +75,17 @@ def test_the_cli_loads_the_web_stack_only_for_serve() -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             timeout=120, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_web_seed_demo_seeds_once_without_serving(tmp_path: Path) -> None:
+    db = str(tmp_path / "clinic.db")
+    first = CliRunner().invoke(main, ["web", "--db", db, "seed-demo"])
+    again = CliRunner().invoke(main, ["web", "--db", db, "seed-demo"])
+    assert first.exit_code == 0 and "demo clinic seeded" in first.output, first.output
+    assert again.exit_code == 0 and "already there" in again.output
+    assert DEMO_PASSWORD in first.output
+    store = RecordStore(db)
+    try:
+        assert len(store.patients()) == 4
+    finally:
+        store.close()

@@ -24,7 +24,7 @@ from hpatwin.web.demo import DEMO_PASSWORD, seed_demo
 from hpatwin.web.security import SecurityConfig
 from hpatwin.web.users import create_user
 
-__all__ = ["command"]
+__all__ = ["command", "seed_demo_clinic"]
 
 PASSWORD_ENV = "HPATWIN_NEW_PASSWORD"
 
@@ -69,7 +69,7 @@ def command(
                         actor="cli")
             click.echo(f"admin user {create_admin!r} created")
         if seed_demo:
-            _seed(store)
+            seed_demo_clinic(store)
         store.close()
         secure = not _loopback(host)
         if secure:
@@ -87,7 +87,8 @@ def command(
                 server_header=False)
 
 
-def _seed(store: RecordStore) -> None:
+def seed_demo_clinic(store: RecordStore) -> None:
+    """Seed the demo clinic (idempotent) and print how to log in."""
     seed = seed_demo(store)
     state = "seeded" if seed.created else "already there"
     click.echo(f"demo clinic {state}: {seed.patients} patients; log in as "

@@ -4,13 +4,14 @@ Example::
 
     hpatwin web --db clinic.db create-user admin --role admin
     hpatwin web --db clinic.db create-user dr_a --role clinician --clinic north
+    hpatwin web --db clinic.db seed-demo      # the de-identified demo clinic, without serving
 """
 
 from __future__ import annotations
 
 import click
 
-from hpatwin.cli.serve_cmd import new_password
+from hpatwin.cli.serve_cmd import new_password, seed_demo_clinic
 from hpatwin.errors import HpatwinError
 from hpatwin.records.store import RecordStore
 from hpatwin.records.validation import ROLES
@@ -42,3 +43,16 @@ def create_user_cmd(ctx: click.Context, username: str, role: str, clinic: str | 
     except HpatwinError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"user {username!r} ({role}) created")
+
+
+@command.command("seed-demo")
+@click.pass_context
+def seed_demo_cmd(ctx: click.Context) -> None:
+    """Seed the de-identified demo clinic (idempotent) and print the demo login."""
+    try:
+        store = RecordStore(ctx.obj["db"])
+        init_database(store)
+        seed_demo_clinic(store)
+        store.close()
+    except HpatwinError as exc:
+        raise click.ClickException(str(exc)) from None
