@@ -23,7 +23,6 @@ from hpatwin.records.entries import (
     SessionEntry,
     Stored,
 )
-from hpatwin.web import audit
 from hpatwin.web.core import (
     allow,
     authorize,
@@ -240,8 +239,8 @@ def add_assessment(request: Request, pseudonym: str, body: AssessmentIn) -> Asse
                             body.difficulty)
     with ctx.store.writing(me.username) as w:
         stored, _ = w.add_assessment(pseudonym, entry)
-        audit.append(w.session, at=ctx.config.now(), actor=me.username,
-                     action="api.assessment.add", target=f"{pseudonym}/assessment/{stored.id}")
+        ctx.audit_in(
+            w.session, me, action="api.assessment.add", target=f"{pseudonym}/assessment/{stored.id}")
     return _assessment(stored)
 
 
@@ -269,8 +268,8 @@ def add_session(request: Request, pseudonym: str, body: SessionIn) -> SessionOut
     )
     with ctx.store.writing(me.username) as w:
         stored, _ = w.add_session(pseudonym, entry)
-        audit.append(w.session, at=ctx.config.now(), actor=me.username,
-                     action="api.session.add", target=f"{pseudonym}/session/{stored.id}")
+        ctx.audit_in(
+            w.session, me, action="api.session.add", target=f"{pseudonym}/session/{stored.id}")
     return _session(stored)
 
 
@@ -297,8 +296,8 @@ def acknowledge_alert(
         raise NotFoundError("alert: no such alert for this patient")
     with ctx.store.writing(me.username) as w:
         stored = w.acknowledge_alert(alert_id, body.action)
-        audit.append(w.session, at=ctx.config.now(), actor=me.username,
-                     action="api.alert.acknowledge", target=f"{pseudonym}/alert/{alert_id}")
+        ctx.audit_in(
+            w.session, me, action="api.alert.acknowledge", target=f"{pseudonym}/alert/{alert_id}")
     return _alert(stored)
 
 

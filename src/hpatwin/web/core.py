@@ -145,10 +145,16 @@ class WebContext:
     def audit(self, principal: Principal, action: str, target: str = "", detail: str = "") -> None:
         """Append an audit row in its own transaction."""
         with self.write(principal.username) as db:
-            audit.append(
-                db, at=self.config.now(), actor=principal.username, action=action,
-                target=target, detail=detail,
-            )
+            self.audit_in(db, principal, action, target, detail)
+
+    def audit_in(
+        self, db: Session, principal: Principal, action: str, target: str = "", detail: str = ""
+    ) -> None:
+        """Append an audit row inside the caller's write transaction (it commits with the write)."""
+        audit.append(
+            db, at=self.config.now(), actor=principal.username, action=action,
+            target=target, detail=detail,
+        )
 
 
 def context(request: Request) -> WebContext:

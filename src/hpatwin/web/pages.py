@@ -301,8 +301,8 @@ async def add_medication(request: Request, pseudonym: str) -> Response:
         )
         with ctx.store.writing(me.username) as w:
             stored, _ = w.add_medication(pseudonym, entry)
-            audit.append(w.session, at=ctx.config.now(), actor=me.username,
-                         action="medication.add", target=f"{pseudonym}/medication/{stored.id}")
+            ctx.audit_in(
+                w.session, me, action="medication.add", target=f"{pseudonym}/medication/{stored.id}")
     except (InputError, ConflictError) as exc:
         current_patient = ctx.store.load(pseudonym).patient
         status = 422 if isinstance(exc, InputError) else 409
@@ -331,8 +331,7 @@ async def new_patient(request: Request) -> Response:
         with ctx.store.writing(me.username) as w:
             stored, _ = w.add_patient(entry)
             assign_clinic(w.session, stored.entry.pseudonym, me.clinic or "")
-            audit.append(w.session, at=ctx.config.now(), actor=me.username,
-                         action="patient.add", target=stored.entry.pseudonym)
+            ctx.audit_in(w.session, me, action="patient.add", target=stored.entry.pseudonym)
     except InputError as exc:
         return _patient_form(request, 422, form=form, error=str(exc), new=True)
     except ConflictError:
@@ -382,8 +381,7 @@ async def edit_patient(request: Request, pseudonym: str) -> Response:
         changes = {k: v for k, v in entry.__dict__.items() if k != "pseudonym"}
         with ctx.store.writing(me.username) as w:
             w.update_patient(pseudonym, version or 0, **changes)
-            audit.append(w.session, at=ctx.config.now(), actor=me.username,
-                         action="patient.update", target=pseudonym)
+            ctx.audit_in(w.session, me, action="patient.update", target=pseudonym)
     except InputError as exc:
         return _patient_form(request, 422, form=form, error=str(exc), new=False)
     except ConflictError:
@@ -444,9 +442,10 @@ async def assess(request: Request, pseudonym: str, instrument: str) -> Response:
                                 tuple(items), difficulty)
         with ctx.store.writing(me.username) as w:
             stored, _ = w.add_assessment(pseudonym, entry)
-            audit.append(w.session, at=ctx.config.now(), actor=me.username,
-                         action="assessment.add", target=f"{pseudonym}/assessment/{stored.id}",
-                         detail=f"instrument={spec.name}")
+            ctx.audit_in(
+                w.session, me, action="assessment.add",
+                target=f"{pseudonym}/assessment/{stored.id}", detail=f"instrument={spec.name}",
+            )
     except InputError as exc:
         return _assess_page(request, pseudonym, instrument, 422, form=form, error=str(exc))
     except ConflictError:
@@ -469,8 +468,8 @@ async def acknowledge(request: Request, pseudonym: str, alert_id: int) -> Respon
         action = forms.text(form, "action")
         with ctx.store.writing(me.username) as w:
             w.acknowledge_alert(alert_id, action)
-            audit.append(w.session, at=ctx.config.now(), actor=me.username,
-                         action="alert.acknowledge", target=f"{pseudonym}/alert/{alert_id}")
+            ctx.audit_in(
+                w.session, me, action="alert.acknowledge", target=f"{pseudonym}/alert/{alert_id}")
     except InputError as exc:
         return _page(request, "patient.html", 422, p=record.patient, record=record,
                      flags=flags(record, ctx.config.clock()), charts=charts(record),
@@ -537,8 +536,8 @@ async def log_session(request: Request, pseudonym: str) -> Response:
         )
         with ctx.store.writing(me.username) as w:
             stored, _ = w.add_session(pseudonym, entry)
-            audit.append(w.session, at=ctx.config.now(), actor=me.username,
-                         action="session.add", target=f"{pseudonym}/session/{stored.id}")
+            ctx.audit_in(
+                w.session, me, action="session.add", target=f"{pseudonym}/session/{stored.id}")
     except InputError as exc:
         return _session_page(request, pseudonym, 422, form=form, error=str(exc))
     except ConflictError:
@@ -560,8 +559,8 @@ async def add_episode(request: Request, pseudonym: str) -> Response:
         entry = EpisodeEntry(forms.text(form, "episode_title"), started)
         with ctx.store.writing(me.username) as w:
             stored, _ = w.add_episode(pseudonym, entry)
-            audit.append(w.session, at=ctx.config.now(), actor=me.username,
-                         action="episode.add", target=f"{pseudonym}/episode/{stored.id}")
+            ctx.audit_in(
+                w.session, me, action="episode.add", target=f"{pseudonym}/episode/{stored.id}")
     except InputError as exc:
         return _session_page(request, pseudonym, 422, form=form, error=str(exc))
     except ConflictError:
@@ -602,8 +601,8 @@ async def add_cortisol(request: Request, pseudonym: str) -> Response:
         )
         with ctx.store.writing(me.username) as w:
             stored, _ = w.add_cortisol(pseudonym, entry)
-            audit.append(w.session, at=ctx.config.now(), actor=me.username,
-                         action="cortisol.add", target=f"{pseudonym}/cortisol/{stored.id}")
+            ctx.audit_in(
+                w.session, me, action="cortisol.add", target=f"{pseudonym}/cortisol/{stored.id}")
     except InputError as exc:
         return _biomarker_page(request, pseudonym, 422, form=form, error=str(exc))
     except ConflictError:
@@ -629,8 +628,8 @@ async def add_vitals(request: Request, pseudonym: str) -> Response:
         )
         with ctx.store.writing(me.username) as w:
             stored, _ = w.add_vitals(pseudonym, entry)
-            audit.append(w.session, at=ctx.config.now(), actor=me.username,
-                         action="vitals.add", target=f"{pseudonym}/vitals/{stored.id}")
+            ctx.audit_in(
+                w.session, me, action="vitals.add", target=f"{pseudonym}/vitals/{stored.id}")
     except InputError as exc:
         return _biomarker_page(request, pseudonym, 422, form=form, error=str(exc))
     except ConflictError:
@@ -687,9 +686,10 @@ async def make_plan(request: Request, pseudonym: str) -> Response:
         plan = build_plan(data)
         with ctx.store.writing(me.username) as w:
             stored, _ = w.add_plan(pseudonym, plan_entry(plan, ctx.config.clock()))
-            audit.append(w.session, at=ctx.config.now(), actor=me.username,
-                         action="plan.add", target=f"{pseudonym}/plan/{stored.id}",
-                         detail=f"alerts={len(plan.alerts)}")
+            ctx.audit_in(
+                w.session, me, action="plan.add", target=f"{pseudonym}/plan/{stored.id}",
+                detail=f"alerts={len(plan.alerts)}",
+            )
     except (InputError, AssessmentError) as exc:
         latest = record.plans[-1] if record.plans else None
         return _page(request, "plan.html", 422, pseudonym=pseudonym, latest=latest, form=form,
@@ -754,8 +754,7 @@ async def import_upload(request: Request) -> Response:
     with ctx.write(me.username) as db:
         for pseudonym in sorted(named):
             assign_clinic(db, pseudonym, me.clinic or "")
-        audit.append(db, at=ctx.config.now(), actor=me.username, action="import",
-                     detail=report.summary()[:500])
+        ctx.audit_in(db, me, action="import", detail=report.summary()[:500])
     return _page(request, "import.html", summary=report.summary())
 
 
