@@ -411,12 +411,19 @@ def drug_catalogue_sections(path: Path | str | None = None) -> tuple[list[Any], 
     >>> any(c["id"] == "ssri" for c in classes), len(drugs) > 100
     (True, True)
     """
-    data, label = _read_catalogue(None if path is None else Path(path), "drugs.yaml")
+    parsed, _ = _drug_file(None if path is None else Path(path))
+    return list(parsed.classes), list(parsed.drugs)
+
+
+@cache
+def _drug_file(path: Path | None) -> tuple[_DrugFile, str]:
+    """The catalogue file read and validated once, with its label (the clinic's sections and
+    the twin's pharmacokinetics both come from it)."""
+    data, label = _read_catalogue(path, "drugs.yaml")
     try:
-        parsed = _DrugFile.model_validate(data)
+        return _DrugFile.model_validate(data), label
     except ValidationError as exc:
         raise ValueError(f"catalogue file {label!r}: {_validation_text(exc)}") from None
-    return parsed.classes, parsed.drugs
 
 
 def load_drug_catalogue(path: Path | str | None = None) -> DrugCatalogue:
@@ -432,10 +439,9 @@ def load_drug_catalogue(path: Path | str | None = None) -> DrugCatalogue:
 
 @cache
 def _load_drug_catalogue(path: Path | None) -> DrugCatalogue:
-    data, label = _read_catalogue(path, "drugs.yaml")
+    parsed, label = _drug_file(path)
     where = ""
     try:
-        parsed = _DrugFile.model_validate(data)
         identities = {str(entry.get("id")): entry for entry in parsed.drugs}
         drugs = []
         for key, raw in parsed.pharmacokinetics.items():

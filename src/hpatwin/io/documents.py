@@ -232,9 +232,7 @@ def read_document(
     )
 
 
-def read_packaged_document(
-    package: str, *parts: str, require_mapping: bool = True, strict: bool = False
-) -> Any:
+def read_packaged_document(package: str, *parts: str, require_mapping: bool = True) -> Any:
     """Read a document shipped inside ``package`` (e.g. a built-in catalogue).
 
     Example
@@ -245,7 +243,7 @@ def read_packaged_document(
     resource = resources.files(package).joinpath(*parts)
     label = f"built-in {'/'.join(parts)}"
     text = resource.read_text(encoding="utf-8")
-    return _checked(parse_document_text(text, label, packaged=not strict), label, require_mapping)
+    return _checked(parse_document_text(text, label, packaged=True), label, require_mapping)
 
 
 def _checked(data: Any, label: str, require_mapping: bool) -> Any:
