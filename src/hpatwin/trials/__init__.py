@@ -20,19 +20,49 @@ Example
 0.3
 """
 
-from hpatwin.treatments.trial_resolver import Treatment
-from hpatwin.trials.arms import (
-    PlanResolver,
-    clear_plan_resolver,
-    get_plan_resolver,
-    register_plan_resolver,
-)
-from hpatwin.trials.endpoints import CATALOGUE
-from hpatwin.trials.population import allocate_arms, generate_population
-from hpatwin.trials.power import PowerResult, power_analysis
-from hpatwin.trials.runner import PreparedTrial, TrialResult, prepare_trial
-from hpatwin.trials.spec import TrialSpec, TrialSpecError, load_trial_spec, parse_spec
-from hpatwin.trials.study import run_trial
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hpatwin._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from hpatwin.treatments.trial_resolver import Treatment
+    from hpatwin.trials.arms import (
+        PlanResolver,
+        clear_plan_resolver,
+        get_plan_resolver,
+        register_plan_resolver,
+    )
+    from hpatwin.trials.endpoints import CATALOGUE
+    from hpatwin.trials.population import allocate_arms, generate_population
+    from hpatwin.trials.power import PowerResult, power_analysis
+    from hpatwin.trials.runner import PreparedTrial, TrialResult, prepare_trial
+    from hpatwin.trials.spec import TrialSpec, TrialSpecError, load_trial_spec, parse_spec
+    from hpatwin.trials.study import run_trial
+
+#: Public name -> the module that defines it (loaded on first use: a chunk worker that imports
+#: hpatwin.trials.chunk does not load the report and matplotlib).
+_EXPORTS: dict[str, str] = {
+    "Treatment": "hpatwin.treatments.trial_resolver",
+    "PlanResolver": "hpatwin.trials.arms",
+    "clear_plan_resolver": "hpatwin.trials.arms",
+    "get_plan_resolver": "hpatwin.trials.arms",
+    "register_plan_resolver": "hpatwin.trials.arms",
+    "CATALOGUE": "hpatwin.trials.endpoints",
+    "allocate_arms": "hpatwin.trials.population",
+    "generate_population": "hpatwin.trials.population",
+    "PowerResult": "hpatwin.trials.power",
+    "power_analysis": "hpatwin.trials.power",
+    "PreparedTrial": "hpatwin.trials.runner",
+    "TrialResult": "hpatwin.trials.runner",
+    "prepare_trial": "hpatwin.trials.runner",
+    "TrialSpec": "hpatwin.trials.spec",
+    "TrialSpecError": "hpatwin.trials.spec",
+    "load_trial_spec": "hpatwin.trials.spec",
+    "parse_spec": "hpatwin.trials.spec",
+    "run_trial": "hpatwin.trials.study",
+}
 
 __all__ = [
     "CATALOGUE",
@@ -54,3 +84,5 @@ __all__ = [
     "register_plan_resolver",
     "run_trial",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
