@@ -151,9 +151,18 @@ class Comparison:
 
 
 def compare(
-    patients: pd.DataFrame, arm: str, comparator: str, measure: str, day: int
+    patients: pd.DataFrame,
+    arm: str,
+    comparator: str,
+    measure: str,
+    day: int,
+    *,
+    latent: bool = False,
 ) -> Comparison:
     """Compare two arms on ``<measure>@day<day>`` adjusted for ``<measure>@day0``.
+
+    ``latent=True`` compares the model's values at the visits (``latent:`` columns, kept
+    beside the observed ones) instead: the mechanism without measurement noise.
 
     >>> rng = np.random.default_rng(0)
     >>> base = rng.normal(7, 1, 400)
@@ -165,8 +174,9 @@ def compare(
     """
     table = enrolled(patients)
     table = table[table["arm"].isin([arm, comparator])]
-    follow = table[f"{measure}@day{day}"].to_numpy(dtype=float)
-    baseline = table[f"{measure}@day0"].to_numpy(dtype=float)
+    prefix = "latent:" if latent else ""
+    follow = table[f"{prefix}{measure}@day{day}"].to_numpy(dtype=float)
+    baseline = table[f"{prefix}{measure}@day0"].to_numpy(dtype=float)
     treated = (table["arm"] == arm).to_numpy()
     result = ancova(follow, treated, baseline, confidence=0.95)
     ok = np.isfinite(follow) & np.isfinite(baseline)
@@ -324,7 +334,11 @@ def frequency_figures(spec: TrialSpec, patients: pd.DataFrame) -> dict[str, Any]
     for arm in FREQUENCY_ARMS:
         mood = compare(patients, arm, "sham", "phq9", day)
         pain = compare(patients, arm, "sham", "pain_nrs", day)
+        latent_mood = compare(patients, arm, "sham", "phq9", day, latent=True)
+        latent_pain = compare(patients, arm, "sham", "pain_nrs", day, latent=True)
         rows[arm] = {
+            "latent_phq9_difference_vs_sham": latent_mood.difference,
+            "latent_pain_nrs_difference_vs_sham": latent_pain.difference,
             "phq9_difference_vs_sham": mood.difference,
             "phq9_effect_size_vs_sham": mood.effect_size,
             "pain_nrs_difference_vs_sham": pain.difference,
