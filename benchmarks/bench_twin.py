@@ -64,7 +64,7 @@ def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
 def population(n: int, seed: int) -> dict[str, np.ndarray]:
     """Per-patient twin parameters of a seeded comorbid population (no injury events)."""
     table = generate_population(n, {"comorbid": 1.0}, seed=seed)
-    params = population_parameters(table, "twin")
+    params = population_parameters(table)
     for name in ("injury_nociception", "injury_onset_day"):
         params.pop(name, None)
     return params

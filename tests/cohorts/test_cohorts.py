@@ -32,10 +32,10 @@ def test_mix_covariates_and_variability() -> None:
     assert abs((pop["phenotype"] == "chronic_pain").mean() - 0.25) < 0.04
     assert pop["age_years"].between(18, 90).all()
     assert set(pop["sex"]) == {"female", "male"}
-    pain = pop.loc[pop["phenotype"] == "chronic_pain", "tissue_nociception"]
-    healthy = pop.loc[pop["phenotype"] == "healthy", "tissue_nociception"]
+    pain = pop.loc[pop["phenotype"] == "chronic_pain", "param:tissue_nociception"]
+    healthy = pop.loc[pop["phenotype"] == "healthy", "param:tissue_nociception"]
     assert np.median(pain) > 2 * np.median(healthy)
-    assert 0.3 < (pop["injury_nociception"] > 0).mean() < 0.5
+    assert 0.3 < (pop["param:injury_nociception"] > 0).mean() < 0.5
     params = population_parameters(pop)
     assert params["tissue_nociception"].shape == (2000,)
     assert "age_years" not in params
@@ -74,12 +74,6 @@ def test_depression_raises_persistent_pain_2_to_4_fold(figures_2000: Any) -> Non
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap since the realistic-severity recalibration: d = 0.65 on 2,000 patients "
-    "per phenotype (target 0.3-0.6; Stetler & Miller 2011: 0.60, 95 % CI 0.54-0.66); "
-    "see docs/pain-depression.md",
-)
 def test_morning_cortisol_is_raised_in_depression(figures_2000: Any) -> None:
     # morning cortisol, depressed vs non-depressed: d between 0.3 and 0.6
     assert 0.3 <= figures_2000.morning_cortisol_cohens_d <= 0.6

@@ -23,8 +23,8 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
+from hpatwin.cohorts.enrolment import PAIN_INCLUSION_NRS, PHQ9_DEPRESSED, enrol
 from hpatwin.cohorts.population import generate_population, population_parameters
-from hpatwin.cohorts.treatment_calibration import PAIN_INCLUSION_NRS, PHQ9_DEPRESSED, enrol
 from hpatwin.engine.api import steady_state
 from hpatwin.model.catalogue import get_model
 from hpatwin.simulation import simulate

@@ -1,4 +1,4 @@
-"""Virtual cohorts: seeded populations of patients with inter-individual variability."""
+"""Virtual cohorts: the epidemiology populations (a thin layer on the one trial generator)."""
 
 from hpatwin.cohorts.population import (
     DEFAULT_VARIABILITY,

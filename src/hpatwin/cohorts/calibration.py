@@ -37,12 +37,12 @@ from numpy.typing import NDArray
 
 from hpatwin.cohorts.population import InjuryRisk, generate_population, population_parameters
 from hpatwin.simulation import simulate
+from hpatwin.trials.chunk import COHORT_DT_MIN
 
 PHQ9_DEPRESSED = 10.0  # Kroenke 2001: PHQ-9 ≥ 10 (sens/spec 88 %)
 PERSISTENT_PAIN_NRS = 4.0
 PERSISTENT_PAIN_DAYS = 90
-#: cohort configuration: coarse step and float32 (accuracy documented in docs/engine.md)
-COHORT_DT_MIN = 5.0
+#: cohort configuration: the trials' coarse step and float32 (accuracy in docs/engine.md)
 COHORT_DTYPE = "float32"
 
 

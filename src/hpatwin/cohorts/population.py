@@ -1,9 +1,14 @@
-"""Seeded virtual populations: phenotype mix, inter-individual variability, age and sex.
+"""Seeded virtual populations for the year-long epidemiology cohorts.
 
-Patient ``i`` of a population is drawn from its own random stream keyed by
-``(seed, i)``, so it is the same patient whatever the population size, chunk or
-worker that simulates it. Each row holds the patient's phenotype, covariates and
-every varied model parameter.
+A thin layer on the one population generator,
+:func:`hpatwin.trials.population.generate_population`: the same counter-based random
+streams (every number a pure function of ``(seed, purpose, patient id, draw)``), the same
+columns (``patient_id``, ``phenotype``, ``age_years``, ``sex``, covariates and
+``param:<name>``) and the same sourced spreads (:data:`DEFAULT_VARIABILITY`). What it adds:
+a phenotype *mix* given as any positive weights, the cohorts' adult demography
+(:data:`COHORT_AGE`, :data:`FEMALE_FRACTION`) and, on request, one injury or pain flare in
+the simulated year (:class:`InjuryRisk`), drawn from the same streams under its own
+purposes. Patient ``i`` is the same patient whatever the population size, chunk or worker.
 
 Example
 -------
@@ -12,6 +17,8 @@ Example
 >>> list(pop.columns[:4])
 ['patient_id', 'phenotype', 'age_years', 'sex']
 >>> pop.equals(generate_population(4, {"chronic_pain": 0.5, "healthy": 0.5}, seed=7))
+True
+>>> "param:tissue_nociception" in pop.columns
 True
 """
 
@@ -23,87 +30,31 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
-from hpatwin.model.catalogue import get_model
 from hpatwin.model.phenotypes import get_phenotype
-from hpatwin.parameters import Evidence
+from hpatwin.trials.population import (
+    DEFAULT_VARIABILITY,
+    PARAMETER_PREFIX,
+    RMSSD_CHANGE_PER_DECADE,
+    Variability,
+    counter_normals,
+    counter_uniforms,
+    population_parameters,
+)
+from hpatwin.trials.population import generate_population as generate_trial_population
+from hpatwin.trials.spec import AgeSpec, PopulationSpec
 
-
-@dataclass(frozen=True)
-class Variability:
-    """How one parameter varies between patients.
-
-    ``kind="lognormal"`` multiplies the phenotype value by ``exp(N(0, spread))``;
-    ``kind="normal"`` adds ``N(0, spread)``. Results are clipped to the registry range.
-    """
-
-    spread: float
-    kind: str
-    source: str
-    evidence: Evidence
-    rationale: str = ""
-
-    def __post_init__(self) -> None:
-        if self.kind not in ("lognormal", "normal"):
-            raise ValueError(f"variability kind: {self.kind!r} is not 'lognormal' or 'normal'")
-        if not (math.isfinite(self.spread) and self.spread >= 0):
-            raise ValueError(f"variability spread: {self.spread!r} must be ≥ 0")
-
-
-_ASSUMED = "hpatwin calibration"
-#: Default inter-individual variability of the twin (assumptions, calibrated on populations).
-DEFAULT_VARIABILITY: dict[str, Variability] = {
-    "tissue_nociception": Variability(
-        0.6,
-        "lognormal",
-        _ASSUMED,
-        Evidence.ASSUMPTION,
-        "pain generators differ in strength; spread sized so chronic-pain NRS spans ~3-8 and "
-        "persistent pain is common in the general population",
-    ),
-    "depression_vulnerability": Variability(
-        0.6,
-        "normal",
-        _ASSUMED,
-        Evidence.ASSUMPTION,
-        "resilience differs between people; together with the pain pathways it sets how many "
-        "chronic-pain patients become depressed (30-60 %, the calibration target)",
-    ),
-    "cortisol_half_life_min": Variability(
-        0.1,
-        "lognormal",
-        "Keenan et al. (t½ 49 ± 2.4 min, between-subject spread)",
-        Evidence.ASSUMPTION,
-        "between-subject variation of cortisol clearance",
-    ),
-    "gr_expression_capacity": Variability(
-        0.25,
-        "lognormal",
-        _ASSUMED,
-        Evidence.ASSUMPTION,
-        "GR sensitivity differs between people; gives the spread of morning cortisol that sets "
-        "the depressed vs non-depressed effect size (d ≈ 0.3-0.6, Stetler & Miller 2011)",
-    ),
-    "circadian_amplitude_24h": Variability(
-        0.1, "lognormal", _ASSUMED, Evidence.ASSUMPTION, "individual circadian amplitude"
-    ),
-    "wake_time_h": Variability(
-        0.75, "normal", _ASSUMED, Evidence.ASSUMPTION, "habitual wake times spread about ±45 min"
-    ),
-    "pain_hpa_drive": Variability(
-        0.2, "lognormal", _ASSUMED, Evidence.ASSUMPTION, "individual stress reactivity to pain"
-    ),
-    "mood_hpa_drive": Variability(
-        0.2, "lognormal", _ASSUMED, Evidence.ASSUMPTION, "individual HPA reactivity in depression"
-    ),
-    "resting_rmssd_ms": Variability(
-        0.3,
-        "lognormal",
-        "Nunan et al. 2010 (range ~19-75 ms, UNCONFIRMED)",
-        Evidence.ASSUMPTION,
-        "wide between-person spread of short-term RMSSD",
-    ),
-}
+__all__ = [
+    "COHORT_AGE",
+    "DEFAULT_VARIABILITY",
+    "FEMALE_FRACTION",
+    "RMSSD_CHANGE_PER_DECADE",
+    "InjuryRisk",
+    "Variability",
+    "generate_population",
+    "population_parameters",
+]
 
 
 @dataclass(frozen=True)
@@ -119,6 +70,9 @@ class InjuryRisk:
     at 12 months: Itz et al. 2013 Eur J Pain 17:5, doi 10.1002/j.1532-2149.2012.00170.x),
     which gives non-depressed people a baseline risk of persistent pain. The spread
     (0.8) is an assumption sized on the calibration populations.
+
+    >>> InjuryRisk().median_healing_days
+    21.0
     """
 
     yearly_probability: float = 0.4
@@ -136,15 +90,18 @@ class InjuryRisk:
             raise ValueError("injury median_healing_days must be > 0 and healing_spread ≥ 0")
 
 
-#: Adult age distribution (years): mean, SD, bounds — an assumption for clinic populations.
-AGE_MEAN_YEARS, AGE_SD_YEARS, AGE_MIN_YEARS, AGE_MAX_YEARS = 50.0, 15.0, 18.0, 90.0
-#: RMSSD falls with age ("strong age effect": Nunan et al., Pacing Clin Electrophysiol 2010;33:1407); fractional change per decade
-#: from age 40 is an assumption.
-RMSSD_CHANGE_PER_DECADE = -0.12
-FEMALE_FRACTION = 0.6  # assumption: chronic pain clinic populations are majority female
+#: Adult age distribution of the cohorts (years): normal, mean 50, SD 15, truncated to 18-90
+#: (an assumption for clinic populations).
+COHORT_AGE = AgeSpec(mean_years=50.0, sd_years=15.0, min_years=18.0, max_years=90.0)
+#: assumption: chronic pain clinic populations are majority female
+FEMALE_FRACTION = 0.6
+#: longest healing time constant of an injury (days)
+_MAX_HEALING_DAYS = 365.0
+#: onset day of "no injury this year" (never reached in a simulated year)
+_NO_INJURY_DAY = 1e6
 
 
-def _mix(phenotype_mix: Mapping[str, float] | str) -> list[tuple[str, float]]:
+def _mix(phenotype_mix: Mapping[str, float] | str) -> dict[str, float]:
     if isinstance(phenotype_mix, str):
         phenotype_mix = {phenotype_mix: 1.0}
     if not phenotype_mix:
@@ -155,7 +112,42 @@ def _mix(phenotype_mix: Mapping[str, float] | str) -> list[tuple[str, float]]:
         if not (math.isfinite(fraction) and fraction > 0):
             raise ValueError(f"phenotype_mix[{name}]: {fraction!r} must be a positive fraction")
         total += fraction
-    return [(name, fraction / total) for name, fraction in phenotype_mix.items()]
+    return {name: fraction / total for name, fraction in phenotype_mix.items()}
+
+
+def draw_injuries(
+    ids: NDArray[np.int64], injury: InjuryRisk, seed: int
+) -> dict[str, NDArray[np.float64]]:
+    """Injury onset day, size and healing time constant per patient (``param:`` columns).
+
+    Drawn from the one generator's counter-based streams under the purposes
+    ``injury``, ``injury-onset``, ``injury-size`` and ``injury-healing``; patients
+    without an injury get an onset beyond the year and size 0.
+
+    >>> import numpy as np
+    >>> cols = draw_injuries(np.arange(1000), InjuryRisk(yearly_probability=0.4), seed=1)
+    >>> 0.35 < float((cols["param:injury_nociception"] > 0).mean()) < 0.45
+    True
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    injured = counter_uniforms(seed, "injury", ids) < injury.yearly_probability
+    onset = 365.0 * counter_uniforms(seed, "injury-onset", ids)
+    size = injury.median_size * np.exp(
+        injury.size_spread * counter_normals(seed, "injury-size", ids)
+    )
+    healing = np.clip(
+        injury.median_healing_days
+        * np.exp(injury.healing_spread * counter_normals(seed, "injury-healing", ids)),
+        1.0,
+        _MAX_HEALING_DAYS,
+    )
+    return {
+        PARAMETER_PREFIX + "injury_onset_day": np.where(injured, onset, _NO_INJURY_DAY),
+        PARAMETER_PREFIX + "injury_nociception": np.where(injured, size, 0.0),
+        PARAMETER_PREFIX + "injury_healing_time_constant_days": np.where(
+            injured, healing, injury.median_healing_days
+        ),
+    }
 
 
 def generate_population(
@@ -168,72 +160,23 @@ def generate_population(
     first_patient: int = 0,
     injury: InjuryRisk | None = None,
 ) -> pd.DataFrame:
-    """``n`` patients (ids ``first_patient …``) with phenotype, age, sex and varied parameters."""
-    if not isinstance(n, int) or n < 1:
+    """``n`` patients (ids ``first_patient …``) drawn by the one population generator.
+
+    ``phenotype_mix`` is a phenotype name or positive weights (normalised to fractions);
+    ``variability`` replaces :data:`DEFAULT_VARIABILITY` (the twin's sourced spreads);
+    ``injury`` adds one injury or flare in the year (``param:injury_*`` columns).
+    """
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"n: {n!r} must be a positive integer")
     if first_patient < 0:
         raise ValueError(f"first_patient: {first_patient} must be ≥ 0")
-    mix = _mix(phenotype_mix)
-    ode = get_model(model)
-    variability = DEFAULT_VARIABILITY if variability is None else variability
-    for name in variability:
-        ode.parameter(name)  # raises for unknown names
-    cumulative = np.cumsum([f for _, f in mix])
-    condition_names = sorted({n for name, _ in mix for n in get_phenotype(name).parameters})
-    rows = []
-    for patient in range(first_patient, first_patient + n):
-        rng = np.random.Generator(
-            np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(patient,)))
-        )
-        phenotype = mix[
-            int(np.searchsorted(cumulative, rng.uniform(), side="right").clip(0, len(mix) - 1))
-        ][0]
-        pheno = get_phenotype(phenotype)
-        age = float(np.clip(rng.normal(AGE_MEAN_YEARS, AGE_SD_YEARS), AGE_MIN_YEARS, AGE_MAX_YEARS))
-        sex = "female" if rng.uniform() < FEMALE_FRACTION else "male"
-        row: dict[str, object] = {
-            "patient_id": patient,
-            "phenotype": phenotype,
-            "age_years": age,
-            "sex": sex,
-        }
-        for name, spec in variability.items():
-            parameter = ode.parameter(name)
-            centre = pheno.parameters.get(name, parameter.value)
-            draw = rng.standard_normal()
-            value = (
-                centre * math.exp(spec.spread * draw)
-                if spec.kind == "lognormal"
-                else centre + spec.spread * draw
-            )
-            row[name] = float(np.clip(value, parameter.lower, parameter.upper))
-        for name in condition_names:
-            row.setdefault(name, pheno.parameters.get(name, ode.parameter(name).value))
-        if injury is not None and rng.uniform() < injury.yearly_probability:
-            row["injury_onset_day"] = float(rng.uniform(0, 365))
-            row["injury_nociception"] = float(
-                injury.median_size * math.exp(injury.size_spread * rng.standard_normal())
-            )
-            row["injury_healing_time_constant_days"] = float(
-                np.clip(
-                    injury.median_healing_days
-                    * math.exp(injury.healing_spread * rng.standard_normal()),
-                    1.0,
-                    365.0,
-                )
-            )
-        elif injury is not None:
-            row["injury_onset_day"], row["injury_nociception"] = 1e6, 0.0
-            row["injury_healing_time_constant_days"] = injury.median_healing_days
-        if "resting_rmssd_ms" in row:
-            row["resting_rmssd_ms"] = float(row["resting_rmssd_ms"]) * (  # type: ignore[arg-type]
-                1 + RMSSD_CHANGE_PER_DECADE * (age - 40) / 10
-            )
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def population_parameters(population: pd.DataFrame, model: str = "twin") -> dict[str, np.ndarray]:
-    """Per-patient parameter arrays (the columns that are model parameters) for ``simulate``."""
-    names = set(get_model(model).parameter_names)
-    return {c: population[c].to_numpy(dtype=float) for c in population.columns if c in names}
+    spec = PopulationSpec(
+        size=n, phenotypes=_mix(phenotype_mix), age=COHORT_AGE, female_fraction=FEMALE_FRACTION
+    )
+    table = generate_trial_population(
+        spec, model, seed=seed, first_patient=first_patient, spreads=variability
+    )
+    if injury is not None:
+        ids = table["patient_id"].to_numpy(dtype=np.int64)
+        table = table.assign(**draw_injuries(ids, injury, seed))
+    return table

@@ -1,563 +1,553 @@
-"""Calibration of the twin's treatment effects: EA time course and trial effect sizes.
+"""Calibration of the twin's treatment effects through ``hpatwin trial`` itself.
 
-Virtual trials on seeded populations (``hpatwin.cohorts``), each patient simulated in
-every arm from one shared warm-up (the same virtual patients in every arm):
+Each calibration is a trial spec file in ``examples/trials/`` run by the one trial runner
+(:func:`hpatwin.trials.run_trial`: the one population generator, screening on observed
+scores, the natural course, the observation layer); this module only reads the figures off
+the finished trials' patient tables (observed visit values of enrolled patients):
 
-1. **Time course** (the source article: "PHQ-9 improvement typically visible from session 4–6,
-   cumulative over 8–12 weeks; sleep improves first, then pain, then mood"): a
-   ``comorbid_moderate`` cohort under 2/100 Hz EA twice weekly for 12 weeks. The
-   improvement is each treated patient's fall of PHQ-9 from baseline as a fraction of
-   that baseline (the within-patient change behind Kounali 2022's 20 % MCID; it holds
-   the natural course of the enrolment exacerbation, non-specific and specific
-   effects); the figures are the number of sessions given when the cohort median first
-   reaches 20 %, the median at weeks 4, 8 and 12, the usual-care arm's median at weeks 4
-   and 12, and the median day on which the EA-attributable (EA − usual care) sleep, pain
-   and mood improvements each reach half of their week-12 value.
-2. **Chronic pain** (Vickers et al. IPD meta-analyses, Arch Intern Med 2012;172:1444 and J Pain 2018;19:455: ≈ 0.2 SD vs sham,
-   ≈ 0.5 SD vs no acupuncture): a ``chronic_pain`` cohort screened for NRS ≥ 4, arms
-   usual care (no added treatment), sham and 2/100 Hz EA.
-3. **Depression** (MacPherson et al., PLoS Med 2013;10:e1001518, ACUDep: PHQ-9 −2.46 vs
-   usual care at 3 months after a mean of 10 sessions): a ``depression`` cohort
-   screened for PHQ-9 ≥ 10, arms usual care and EA.
+``vickers_pain`` (``calibration_vickers_pain.yaml``)
+    chronic pain, 2/100 Hz EA vs sham vs usual care, NRS one week after 10 sessions: the
+    standardised difference vs sham (target 0.1-0.35 SD) and vs usual care (0.35-0.7 SD;
+    Vickers et al. IPD meta-analyses, Arch Intern Med 2012;172:1444 and J Pain 2018;19:455).
+``macpherson_depression`` (``calibration_macpherson_depression.yaml``)
+    depression, 10 weekly 2 Hz sessions vs usual care: the baseline-adjusted PHQ-9 difference
+    at 3 months (target −1.5 to −3.5; MacPherson et al., PLoS Med 2013;10:e1001518, ACUDep:
+    −2.46), and sham vs usual care on PHQ-9 (target \\|g\\| ≤ 0.3, an assumption).
+``time_course`` (``calibration_time_course.yaml``)
+    comorbid patients, 2/100 Hz twice weekly: the number of sessions given when the median
+    within-patient PHQ-9 improvement first reaches 20 % of baseline (target 4-6; source
+    article; Kounali et al. 2022's ~20 % minimal important change), and its growth to week 12.
+``frequency_comparison`` (``ea_comorbid_full_model.yaml``)
+    2 Hz, 100 Hz and 2/100 Hz with equal sessions and weeks: each frequency's PHQ-9 and pain
+    NRS change vs sham (the article's ordering: antidepressant 2/100 ≥ 2 > 100 Hz; analgesia
+    strong and long-lasting for 2/100 Hz).
 
-Effect size = difference of arm means at follow-up / pooled between-patient SD at
-follow-up (both arms, ``ddof=1``). The model outputs expected values without report
-noise and the ultradian pulses are off, so the SD is between-patient only.
+**Definitions.** A standardised difference is the baseline-adjusted (ANCOVA) difference of
+the observed follow-up score divided by the pooled SD of the observed follow-up scores of the
+two arms (``ddof = 1``), times Hedges' correction; positive = the first arm scores *lower*
+(better). The time course's improvement is (baseline − visit) / baseline of each EA-arm
+patient's observed PHQ-9; its median over the patients observed at a visit.
 
-Run ``python -m hpatwin.cohorts.treatment_calibration --patients 300`` to reproduce the
-figures in ``docs/treatments.md``.
+Run ``python -m hpatwin.cohorts.treatment_calibration --per-arm 300 --out calibration-out``
+to reproduce the figures in ``docs/treatments.md`` (each trial shows its progress bar and is
+resumable; ``--only NAME`` runs one).
 
 Example
 -------
->>> from hpatwin.cohorts.treatment_calibration import ea_plan, sessions_before
->>> plan = ea_plan(4, ("mon", "thu"))
->>> plan["ea_schedules"][0]["count"], sessions_before(plan, day=7)
-(4, 2)
+>>> import numpy as np
+>>> round(standardised_difference(np.array([4.0, 5, 6]), np.array([3.0, 4, 5]), -1.0), 3)
+0.8
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import sys
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import xarray as xr
+import pandas as pd
 from numpy.typing import NDArray
 
-from hpatwin.cohorts.population import generate_population, population_parameters
-from hpatwin.engine.api import steady_state
-from hpatwin.model.catalogue import get_model
-from hpatwin.model.hpa_core import TRANSIENT_STATES
-from hpatwin.model.natural_course import (  # noqa: F401 (re-exported)
-    ENROLMENT_EXACERBATION,
-    EXACERBATION_STATE,
-    with_enrolment_exacerbation,
-)
-from hpatwin.model.phenotypes import get_phenotype
-from hpatwin.simulation import simulate
+from hpatwin.io.atomic import atomic_write_text
+from hpatwin.treatments import load_plan
+from hpatwin.trials.primary_analysis import ancova
+from hpatwin.trials.spec import TrialSpec, TrialSpecError, load_trial_spec
+from hpatwin.trials.statistics import hedges_correction
+from hpatwin.trials.study import run_trial
 
-#: cohort configuration (accuracy documented in docs/engine.md)
-COHORT_DT_MIN = 5.0
-COHORT_DTYPE = "float32"
-#: points of the arms (EA pair GV20-EX-HN3; PC6 and ST36 needled without current); the model's course
-#: effects do not depend on the points, only on frequency and relative intensity
-POINTS = ("GV20", "EX-HN3", "PC6", "ST36")
-#: PHQ-9 ≥ 10: Kroenke et al. 2001 cut-off (sensitivity and specificity 88 %)
-PHQ9_DEPRESSED = 10.0
-#: NRS ≥ 4: moderate pain, the usual inclusion threshold of chronic-pain trials (assumption)
-PAIN_INCLUSION_NRS = 4.0
-#: weekday number of each name (plans start on a Monday)
-WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
-_TRANSIENT = set(TRANSIENT_STATES)
+Array = NDArray[np.float64]
+MINUTES_PER_DAY = 1440
+
+#: calibration name -> spec file (in the specs folder, by default ``examples/trials``)
+CALIBRATION_SPECS: dict[str, str] = {
+    "vickers_pain": "calibration_vickers_pain.yaml",
+    "macpherson_depression": "calibration_macpherson_depression.yaml",
+    "time_course": "calibration_time_course.yaml",
+    "frequency_comparison": "ea_comorbid_full_model.yaml",
+}
+DEFAULT_SPECS_DIR = Path("examples/trials")
+#: randomised patients per arm of the documented run
+DEFAULT_PER_ARM = 300
+#: the time-course target: median improvement ≥ 20 % of baseline (Kounali et al. 2022)
+IMPROVEMENT_TARGET = 0.2
 
 
-def ea_plan(
-    sessions: int,
-    weekdays: Sequence[str],
-    frequency: str = "2/100",
-    *,
-    sham: bool = False,
-) -> dict[str, Any]:
-    """A course of 30-min sessions at 10:00 on ``weekdays`` from Monday, day 0.
+@dataclass(frozen=True)
+class Target:
+    """One calibration figure against its target range (inclusive).
 
-    EA is given at the tolerance threshold (relative intensity 1: "a strong but tolerable
-    sensation", Han, Neurosci Lett 2004); ``sham=True`` gives non-penetrating sham at the
-    same points and times instead.
-
-    >>> ea_plan(2, ["mon"], sham=True)["sham_schedules"][0]["method"]
-    'non_penetrating'
+    >>> Target("x", 0.2, 0.1, 0.35, "SD").passed
+    True
     """
-    session: dict[str, Any] = {
-        "start_day": 0,
-        "weekdays": list(weekdays),
-        "count": sessions,
-        "start": "10:00",
-        "duration_min": 30,
-        "points": list(POINTS),
-    }
-    if sham:
-        return {
-            "name": f"sham × {sessions}",
-            "start_weekday": "mon",
-            "sham_schedules": [{**session, "method": "non_penetrating"}],
-        }
+
+    figure: str
+    value: float
+    low: float
+    high: float
+    unit: str = ""
+    note: str = ""
+    passed: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "passed", bool(math.isfinite(self.value) and self.low <= self.value <= self.high)
+        )
+
+
+def standardised_difference(control: Array, treated: Array, adjusted_difference: float) -> float:
+    """``−adjusted_difference`` / pooled SD of the two arms' follow-up scores, times Hedges' J.
+
+    Positive when the treated arm scores lower (better) than the control.
+
+    >>> round(standardised_difference(np.array([1.0, 2, 3]), np.array([1.0, 2, 3]), -1.0), 3)
+    0.8
+    """
+    a = np.asarray(control, dtype=float)
+    b = np.asarray(treated, dtype=float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    pooled = math.sqrt(
+        ((len(a) - 1) * a.var(ddof=1) + (len(b) - 1) * b.var(ddof=1)) / (len(a) + len(b) - 2)
+    )
+    return float(-adjusted_difference / pooled * hedges_correction(len(a), len(b)))
+
+
+def enrolled(patients: pd.DataFrame) -> pd.DataFrame:
+    """The enrolled patients of a trial's patient table (all when it has no screening).
+
+    >>> enrolled(pd.DataFrame({"enrolled": [True, False]})).shape[0]
+    1
+    """
+    if "enrolled" not in patients.columns:
+        return patients
+    return patients[patients["enrolled"].astype(bool)]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Arm vs comparator on one observed score at one visit (enrolled patients).
+
+    ``difference``: ANCOVA (baseline-adjusted) arm − comparator; ``effect_size``: see
+    :func:`standardised_difference` (positive = arm better).
+
+    >>> Comparison("ea", "sham", "pain_nrs", 39, -0.4, 0.25, 280, 281).effect_size
+    0.25
+    """
+
+    arm: str
+    comparator: str
+    measure: str
+    day: int
+    difference: float
+    effect_size: float
+    n_arm: int
+    n_comparator: int
+
+
+def compare(
+    patients: pd.DataFrame,
+    arm: str,
+    comparator: str,
+    measure: str,
+    day: int,
+    *,
+    latent: bool = False,
+) -> Comparison:
+    """Compare two arms on ``<measure>@day<day>`` adjusted for ``<measure>@day0``.
+
+    ``latent=True`` compares the model's values at the visits (``latent:`` columns, kept
+    beside the observed ones) instead: the mechanism without measurement noise.
+
+    >>> rng = np.random.default_rng(0)
+    >>> base = rng.normal(7, 1, 400)
+    >>> table = pd.DataFrame({"arm": ["c"] * 200 + ["t"] * 200, "pain_nrs@day0": base,
+    ...     "pain_nrs@day9": base - np.r_[np.zeros(200), np.ones(200)] + rng.normal(0, 1, 400)})
+    >>> result = compare(table, "t", "c", "pain_nrs", 9)
+    >>> -1.3 < result.difference < -0.7, result.n_arm
+    (True, 200)
+    """
+    table = enrolled(patients)
+    table = table[table["arm"].isin([arm, comparator])]
+    prefix = "latent:" if latent else ""
+    follow = table[f"{prefix}{measure}@day{day}"].to_numpy(dtype=float)
+    baseline = table[f"{prefix}{measure}@day0"].to_numpy(dtype=float)
+    treated = (table["arm"] == arm).to_numpy()
+    result = ancova(follow, treated, baseline, confidence=0.95)
+    ok = np.isfinite(follow) & np.isfinite(baseline)
+    return Comparison(
+        arm,
+        comparator,
+        measure,
+        day,
+        float(result.estimate),
+        standardised_difference(follow[ok & ~treated], follow[ok & treated], result.estimate),
+        int((ok & treated).sum()),
+        int((ok & ~treated).sum()),
+    )
+
+
+def median_improvement(patients: pd.DataFrame, arm: str, days: Sequence[int]) -> list[float]:
+    """Median of (baseline − visit) / baseline observed PHQ-9 in ``arm`` at each visit day.
+
+    >>> table = pd.DataFrame({"arm": ["a"] * 3, "phq9@day0": [10.0, 20, 15],
+    ...                       "phq9@day7": [8.0, 14, 15]})
+    >>> median_improvement(table, "a", [7])
+    [0.2]
+    """
+    table = enrolled(patients)
+    table = table[table["arm"] == arm]
+    baseline = table["phq9@day0"].to_numpy(dtype=float)
+    out = []
+    for day in days:
+        visit = table[f"phq9@day{day}"].to_numpy(dtype=float)
+        ok = np.isfinite(visit) & np.isfinite(baseline) & (baseline > 0)
+        out.append(float(np.median((baseline[ok] - visit[ok]) / baseline[ok])))
+    return out
+
+
+def plan_session_days(spec: TrialSpec, arm: str) -> list[int]:
+    """Days of every session of a plan arm (EA, sham, manual, dry needling, CBT), sorted.
+
+    >>> from pathlib import Path
+    >>> spec = load_trial_spec(Path("examples/trials/calibration_time_course.yaml"))
+    >>> plan_session_days(spec, "ea_2_100hz")[:4]
+    [1, 4, 8, 11]
+    """
+    path = spec.arm(arm).plan
+    if path is None:
+        return []
+    if not path.is_absolute() and spec.base_dir is not None:
+        path = spec.base_dir / path
+    plan = load_plan(path)
+    days = [block.start_min // MINUTES_PER_DAY for block in plan.session_blocks()]
+    return sorted(days)
+
+
+# --------------------------------------------------------------------------- the figures
+def vickers_figures(spec: TrialSpec, patients: pd.DataFrame) -> dict[str, Any]:
+    """Pain NRS at the last visit: EA vs sham and vs usual care (see the module docstring)."""
+    day = spec.visits_days[-1]
+    vs_sham = compare(patients, "ea_2_100hz", "sham", "pain_nrs", day)
+    vs_usual = compare(patients, "ea_2_100hz", "usual_care", "pain_nrs", day)
     return {
-        "name": f"EA {frequency} Hz × {sessions}",
-        "start_weekday": "mon",
-        "ea_schedules": [
-            {
-                **session,
-                "frequency": frequency,
-                "intensity_ma": 2.0,
-                "tolerance_ma": 2.0,
-                # PC6 and ST36 are needled without current: an arm-to-leg circuit would cross
-                # the chest (the plan loader refuses it)
-                "electrode_pairs": [["GV20", "EX-HN3"]],
-            }
+        "comparisons": [asdict(vs_sham), asdict(vs_usual)],
+        "targets": [
+            Target(
+                "pain NRS effect size, EA vs sham",
+                vs_sham.effect_size,
+                0.1,
+                0.35,
+                "SD",
+                f"difference {vs_sham.difference:+.2f} NRS",
+            ),
+            Target(
+                "pain NRS effect size, EA vs usual care",
+                vs_usual.effect_size,
+                0.35,
+                0.7,
+                "SD",
+                f"difference {vs_usual.difference:+.2f} NRS",
+            ),
         ],
     }
 
 
-def session_days(plan: Mapping[str, Any]) -> list[int]:
-    """Days (from day 0, a Monday) of the sessions of a plan made by :func:`ea_plan`.
+def macpherson_figures(spec: TrialSpec, patients: pd.DataFrame) -> dict[str, Any]:
+    """PHQ-9 at the last visit: EA vs usual care (points) and sham vs usual care (|g|)."""
+    day = spec.visits_days[-1]
+    ea = compare(patients, "ea_2hz", "usual_care", "phq9", day)
+    sham = compare(patients, "sham", "usual_care", "phq9", day)
+    return {
+        "comparisons": [asdict(ea), asdict(sham)],
+        "targets": [
+            Target(
+                "PHQ-9 difference, EA vs usual care at 3 months",
+                ea.difference,
+                -3.5,
+                -1.5,
+                "points",
+                f"effect size {ea.effect_size:.2f} SD",
+            ),
+            Target(
+                "PHQ-9 |g|, sham vs usual care at 3 months",
+                abs(sham.effect_size),
+                0.0,
+                0.3,
+                "SD",
+                f"difference {sham.difference:+.2f} points",
+            ),
+        ],
+    }
 
-    >>> session_days(ea_plan(5, ["mon", "thu"]))
-    [0, 3, 7, 10, 14]
+
+def time_course_figures(spec: TrialSpec, patients: pd.DataFrame) -> dict[str, Any]:
+    """Median PHQ-9 improvement by visit; sessions given when it first reaches 20 %."""
+    days = [d for d in spec.visits_days if d > 0]
+    sessions = plan_session_days(spec, "ea_2_100hz")
+    ea = median_improvement(patients, "ea_2_100hz", days)
+    usual = median_improvement(patients, "usual_care", days)
+    given = [sum(1 for s in sessions if s <= day) for day in days]
+    reached = [g for g, value in zip(given, ea, strict=True) if value >= IMPROVEMENT_TARGET]
+    at_target = reached[0] if reached else -1
+    by_week = {w: ea[days.index(7 * w)] for w in (4, 8, 12) if 7 * w in days}
+    return {
+        "visits": [
+            {"day": d, "sessions": g, "ea_median_improvement": e, "usual_care_median": u}
+            for d, g, e, u in zip(days, given, ea, usual, strict=True)
+        ],
+        "improvement_by_week": by_week,
+        "targets": [
+            Target(
+                "sessions given when the median PHQ-9 improvement first reaches 20 %",
+                float(at_target),
+                4,
+                6,
+                "sessions",
+                "weeks 4 / 8 / 12: " + " / ".join(f"{by_week[w]:.0%}" for w in sorted(by_week)),
+            ),
+            Target(
+                "median PHQ-9 improvement grows from week 4 to week 12",
+                float(by_week.get(12, math.nan) - by_week.get(4, math.nan)),
+                0.02,
+                1.0,
+                "fraction of baseline",
+                "cumulative over 8-12 weeks",
+            ),
+        ],
+    }
+
+
+#: EA arms of the frequency comparison, in the article table's column order
+FREQUENCY_ARMS = ("ea_2hz", "ea_100hz", "ea_2_100hz")
+
+
+def frequency_figures(spec: TrialSpec, patients: pd.DataFrame) -> dict[str, Any]:
+    """Each frequency's PHQ-9 and pain NRS vs sham at the last visit; the article's ordering."""
+    day = spec.visits_days[-1]
+    rows = {}
+    for arm in FREQUENCY_ARMS:
+        mood = compare(patients, arm, "sham", "phq9", day)
+        pain = compare(patients, arm, "sham", "pain_nrs", day)
+        latent_mood = compare(patients, arm, "sham", "phq9", day, latent=True)
+        latent_pain = compare(patients, arm, "sham", "pain_nrs", day, latent=True)
+        rows[arm] = {
+            "latent_phq9_difference_vs_sham": latent_mood.difference,
+            "latent_pain_nrs_difference_vs_sham": latent_pain.difference,
+            "phq9_difference_vs_sham": mood.difference,
+            "phq9_effect_size_vs_sham": mood.effect_size,
+            "pain_nrs_difference_vs_sham": pain.difference,
+            "pain_nrs_effect_size_vs_sham": pain.effect_size,
+            "n": mood.n_arm,
+        }
+    mood_of = {arm: -rows[arm]["phq9_difference_vs_sham"] for arm in FREQUENCY_ARMS}
+    pain_of = {arm: -rows[arm]["pain_nrs_difference_vs_sham"] for arm in FREQUENCY_ARMS}
+    antidepressant = mood_of["ea_2_100hz"] >= mood_of["ea_2hz"] > mood_of["ea_100hz"]
+    analgesia = pain_of["ea_2_100hz"] >= max(pain_of["ea_2hz"], pain_of["ea_100hz"])
+    return {
+        "arms": rows,
+        "targets": [
+            Target(
+                "antidepressant ordering vs sham: 2/100 Hz ≥ 2 Hz > 100 Hz",
+                float(antidepressant),
+                1,
+                1,
+                "",
+                " / ".join(f"{mood_of[a]:.2f}" for a in FREQUENCY_ARMS) + " PHQ-9 points",
+            ),
+            Target(
+                "analgesia vs sham: 2/100 Hz (strong, long-lasting) ≥ 2 Hz and 100 Hz",
+                float(analgesia),
+                1,
+                1,
+                "",
+                " / ".join(f"{pain_of[a]:.2f}" for a in FREQUENCY_ARMS) + " NRS points",
+            ),
+        ],
+    }
+
+
+FIGURES: dict[str, Callable[[TrialSpec, pd.DataFrame], dict[str, Any]]] = {
+    "vickers_pain": vickers_figures,
+    "macpherson_depression": macpherson_figures,
+    "time_course": time_course_figures,
+    "frequency_comparison": frequency_figures,
+}
+
+
+# --------------------------------------------------------------------------- running
+def calibration_spec(path: Path, per_arm: int | None) -> TrialSpec:
+    """Load a calibration spec; ``per_arm`` sets the population to that many per arm.
+
+    >>> spec = calibration_spec(Path("examples/trials/calibration_vickers_pain.yaml"), 20)
+    >>> spec.population.size, len(spec.arms)
+    (60, 3)
     """
-    key = "ea_schedules" if "ea_schedules" in plan else "sham_schedules"
-    schedule = plan[key][0]
-    wanted = {WEEKDAYS[d] for d in schedule["weekdays"]}
-    days: list[int] = []
-    day = int(schedule["start_day"])
-    while len(days) < int(schedule["count"]):
-        if day % 7 in wanted:
-            days.append(day)
-        day += 1
-    return days
+    spec = load_trial_spec(path)
+    if per_arm is None:
+        return spec
+    if per_arm < 1:
+        raise TrialSpecError([f"--per-arm: {per_arm} must be ≥ 1"], str(path))
+    size = per_arm * sum(arm.ratio for arm in spec.arms)
+    population = spec.population.model_copy(update={"size": size})
+    return spec.with_overrides(population=population.model_dump())
 
 
-def sessions_before(plan: Mapping[str, Any], day: float) -> int:
-    """Sessions given before midnight at the start of ``day``.
-
-    >>> sessions_before(ea_plan(24, ["mon", "thu"]), day=11)
-    4
-    """
-    return sum(1 for d in session_days(plan) if d < day)
-
-
-@dataclass(frozen=True)
-class Cohort:
-    """Enrolled virtual patients: parameters and shared warm-up state, one value per patient.
-
-    >>> import numpy as np
-    >>> Cohort("chronic_pain", 3, {}, {"cortisol": np.ones(2)}).size
-    2
-    """
-
-    phenotype: str
-    screened: int
-    parameters: dict[str, NDArray[np.float64]]
-    state: dict[str, NDArray[np.float64]]
-
-    @property
-    def size(self) -> int:
-        """Number of enrolled patients."""
-        return len(next(iter(self.state.values())))
-
-
-def enrol(
-    phenotype: str,
-    n: int,
-    seed: int,
+def run_calibrations(
+    out_dir: Path,
     *,
-    min_phq9: float | None = None,
-    min_nrs: float | None = None,
-    exacerbation: bool = True,
-) -> Cohort:
-    """Draw ``n`` patients, settle them on their untreated steady state, keep the eligible.
+    specs_dir: Path = DEFAULT_SPECS_DIR,
+    per_arm: int | None = DEFAULT_PER_ARM,
+    only: Sequence[str] | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Run each calibration trial (resuming finished ones) and write the figures.
 
-    Patients enrol during an exacerbation (``exacerbation=True``): after the untreated
-    warm-up the ``symptom_exacerbation`` state is set to :data:`ENROLMENT_EXACERBATION`, so
-    the expressed severity at baseline lies above each patient's set point and resolves
-    in every arm (natural course, regression to the mean). Eligibility is read at
-    midnight of day 0 from the expected PHQ-9 and NRS, exacerbation included. One
-    warm-up serves every arm (:func:`run_arm` starts from ``Cohort.state``).
-
-    >>> import inspect
-    >>> list(inspect.signature(enrol).parameters)[-3:]
-    ['min_phq9', 'min_nrs', 'exacerbation']
+    Writes ``out_dir/<name>/`` (the trial), ``out_dir/calibration.json`` and
+    ``out_dir/calibration.md``; returns the figures. Every spec is loaded and checked
+    before the first trial starts.
     """
-    population = generate_population(n, phenotype, seed=seed)
-    parameters = {
-        **{k: np.full(n, v) for k, v in get_phenotype(phenotype).parameters.items()},
-        **population_parameters(population),
-    }
-    state = steady_state(get_model("twin"), parameters, n_patients=n, dt=COHORT_DT_MIN)
-    if exacerbation:
-        state = with_enrolment_exacerbation(state)
-    baseline = simulate(
-        "twin",
-        days=COHORT_DT_MIN / 1440,
-        parameters=parameters,
-        initial_state=state,
-        n_patients=n,
-        pulses=False,
-        dt=COHORT_DT_MIN,
-        dtype=COHORT_DTYPE,
-        output_every=COHORT_DT_MIN,
-    ).isel(time=0)
-    keep = np.ones(n, dtype=bool)
-    if min_phq9 is not None:
-        keep &= baseline["phq9_expected"].values >= min_phq9
-    if min_nrs is not None:
-        keep &= baseline["pain_nrs_expected"].values >= min_nrs
-    if not keep.any():
-        raise ValueError(f"enrol: no {phenotype} patient of {n} is eligible")
-    return Cohort(
-        phenotype,
-        n,
-        {k: np.asarray(v, dtype=float)[keep] for k, v in parameters.items()},
-        {k: np.asarray(v, dtype=float)[keep] for k, v in state.items() if k not in _TRANSIENT},
-    )
+    names = list(only) if only else list(CALIBRATION_SPECS)
+    unknown = [n for n in names if n not in CALIBRATION_SPECS]
+    if unknown:
+        raise TrialSpecError(
+            [
+                f"--only: unknown calibration {', '.join(unknown)}; known: {', '.join(CALIBRATION_SPECS)}"
+            ]
+        )
+    specs = {n: calibration_spec(specs_dir / CALIBRATION_SPECS[n], per_arm) for n in names}
+    say = log or (lambda text: print(text, file=sys.stderr, flush=True))
+    figures: dict[str, Any] = {}
+    for index, (name, spec) in enumerate(specs.items(), start=1):
+        started = time.perf_counter()
+        say(
+            f"[{index}/{len(specs)}] {name}: {spec.population.size} patients, "
+            f"{len(spec.arms)} arms, {spec.duration_days} days"
+        )
+        result = run_trial(
+            spec, out_dir / name, progress=progress, reuse_complete=True, overwrite=False
+        )
+        patients = result.patients()
+        entry = FIGURES[name](spec, patients)
+        table = enrolled(patients)
+        entry.update(
+            spec=CALIBRATION_SPECS[name],
+            randomised=len(patients),
+            enrolled_per_arm={str(k): int(v) for k, v in table["arm"].value_counts().items()},
+            seed=spec.seed,
+            seconds=round(time.perf_counter() - started, 1),
+        )
+        figures[name] = entry
+        for target in entry["targets"]:
+            say(f"    {_target_line(target)}")
+    write_figures(out_dir, figures, per_arm)
+    return figures
 
 
-def run_arm(
-    cohort: Cohort,
-    plan: Mapping[str, Any] | None,
-    days: int,
-    *,
-    parameters: Mapping[str, float] | None = None,
-) -> xr.Dataset:
-    """Daily (midnight) readouts of the cohort under ``plan`` (``None``: usual care).
+def _target_line(target: Target) -> str:
+    verdict = "pass" if target.passed else "FAIL"
+    return f"{target.figure}: {target.value:.3g} (target {target.low:g}–{target.high:g}) {verdict}"
 
-    Usual care adds no treatment: the untreated twin returns from the enrolment
-    exacerbation to its steady state (natural course).
 
-    >>> run_arm.__annotations__["return"]
-    'xr.Dataset'
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Target):
+        return asdict(value)
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def markdown(figures: Mapping[str, Any], per_arm: int | None) -> str:
+    """The figures as a markdown table (figure, target, model, pass/fail).
+
+    >>> text = markdown({"x": {"spec": "x.yaml", "targets": [Target("ES", 0.2, 0.1, 0.35, "SD")],
+    ...                        "enrolled_per_arm": {"a": 5}}}, 300)
+    >>> text.splitlines()[-1]
+    '| x | ES | 0.1 to 0.35 SD | **0.2** | pass |'
     """
-    return simulate(
-        "twin",
-        days=days,
-        parameters={**cohort.parameters, **(parameters or {})},
-        initial_state=cohort.state,
-        n_patients=cohort.size,
-        plan=dict(plan) if plan is not None else None,
-        pulses=False,
-        dt=COHORT_DT_MIN,
-        dtype=COHORT_DTYPE,
-        output_every=1440.0,
-    )
-
-
-def effect_size(treated: NDArray[np.floating[Any]], control: NDArray[np.floating[Any]]) -> float:
-    """Mean difference (treated − control) / pooled SD (``ddof=1``).
-
-    >>> round(effect_size(np.array([1.0, 2.0, 3.0]), np.array([2.0, 3.0, 4.0])), 3)
-    -1.0
-    """
-    a, b = np.asarray(treated, dtype=float), np.asarray(control, dtype=float)
-    pooled = np.sqrt(
-        ((len(a) - 1) * a.var(ddof=1) + (len(b) - 1) * b.var(ddof=1)) / (len(a) + len(b) - 2)
-    )
-    return float((a.mean() - b.mean()) / pooled)
-
-
-def half_time(improvement: NDArray[np.floating[Any]], reference_day: int) -> float:
-    """Median over patients of the first day each reaches half its ``reference_day`` value.
-
-    ``improvement`` is (day, patient), positive = better. Patients without improvement
-    at ``reference_day`` are left out.
-
-    >>> half_time(np.array([[0.0, 0.0], [1.0, 0.2], [2.0, 0.6], [2.0, 1.0]]), 3)
-    1.5
-    """
-    values = np.asarray(improvement, dtype=float)
-    days = []
-    for p in range(values.shape[1]):
-        final = values[reference_day, p]
-        if final <= 0:
-            continue
-        days.append(int(np.argmax(values[: reference_day + 1, p] >= final / 2)))
-    return float(np.median(days)) if days else float("nan")
-
-
-@dataclass(frozen=True)
-class TimeCourse:
-    """Time course of a 2/100 Hz twice-weekly course in the comorbid_moderate cohort.
-
-    Improvements are fractions of baseline PHQ-9 (0.2 = 20 %); half-times in days.
-
-    >>> "sessions_at_20_percent" in TimeCourse.__dataclass_fields__
-    True
-    """
-
-    patients_screened: int
-    patients: int
-    baseline_phq9_median: float
-    baseline_nrs_median: float
-    sessions_at_20_percent: int
-    day_at_20_percent: int
-    phq9_improvement_week4: float
-    phq9_improvement_week8: float
-    phq9_improvement_week12: float
-    half_time_sleep_days: float
-    half_time_pain_days: float
-    half_time_mood_days: float
-    usual_care_improvement_week4: float
-    usual_care_improvement_week12: float
-
-
-def time_course(
-    n: int, seed: int = 41, *, parameters: Mapping[str, float] | None = None
-) -> TimeCourse:
-    """The source article's time course (see the module docstring) on ``n`` screened patients.
-
-    Enrolment: PHQ-9 ≥ 10 and NRS ≥ 4 at baseline (comorbid by definition), during an
-    exacerbation (:func:`enrol`). Arms: the 24-session course and usual care, 84 days.
-
-    >>> session_days(ea_plan(24, ("mon", "thu")))[3:6]  # sessions 4-6
-    [10, 14, 17]
-    """
-    cohort = enrol(
-        "comorbid_moderate", n, seed, min_phq9=PHQ9_DEPRESSED, min_nrs=PAIN_INCLUSION_NRS
-    )
-    plan = ea_plan(24, ("mon", "thu"))
-    treated = run_arm(cohort, plan, 84, parameters=parameters)
-    control = run_arm(cohort, None, 84, parameters=parameters)
-    phq_c, phq_t = control["phq9_expected"].values, treated["phq9_expected"].values
-    baseline = phq_t[0]
-    median = np.median((baseline - phq_t) / baseline, axis=1)
-    usual_care = np.median((baseline - phq_c) / baseline, axis=1)
-    above = np.nonzero(median >= 0.2)[0]
-    day20 = int(above[0]) if len(above) else -1
-    mood = phq_c - phq_t
-    pain = control["pain_nrs_expected"].values - treated["pain_nrs_expected"].values
-    sleep = treated["sleep_quality"].values - control["sleep_quality"].values
-    return TimeCourse(
-        cohort.screened,
-        cohort.size,
-        float(np.median(baseline)),
-        float(np.median(control["pain_nrs_expected"].values[0])),
-        sessions_before(plan, day20) if day20 >= 0 else -1,
-        day20,
-        float(median[28]),
-        float(median[56]),
-        float(median[84]),
-        half_time(sleep, 84),
-        half_time(pain, 84),
-        half_time(mood, 84),
-        float(usual_care[28]),
-        float(usual_care[84]),
-    )
-
-
-@dataclass(frozen=True)
-class PainTrial:
-    """Vickers-type chronic-pain trial: NRS effect sizes at follow-up (positive = EA better).
-
-    >>> PainTrial(100, 86, 7.6, 38, 0.27, 0.58, -0.42, -0.84).es_vs_sham
-    0.27
-    """
-
-    patients_screened: int
-    patients: int
-    baseline_nrs_mean: float
-    follow_up_day: int
-    es_vs_sham: float
-    es_vs_usual_care: float
-    nrs_difference_vs_sham: float
-    nrs_difference_vs_usual_care: float
-
-
-#: chronic pain: 10 sessions twice weekly (NICE NG193: a single course within ~5 h of
-#: professional time, e.g. ~10 × 30 min; NICE NG193, 2021), outcome one week after the
-#: last session (day 38; assumption: end-of-treatment endpoint)
-PAIN_SESSIONS, PAIN_WEEKDAYS, PAIN_FOLLOW_UP_DAY = 10, ("mon", "thu"), 38
-
-
-def pain_trial(
-    n: int, seed: int = 42, *, parameters: Mapping[str, float] | None = None
-) -> PainTrial:
-    """Chronic-pain cohort (NRS ≥ 4): 2/100 Hz EA vs sham vs usual care.
-
-    >>> session_days(ea_plan(PAIN_SESSIONS, PAIN_WEEKDAYS))[-1], PAIN_FOLLOW_UP_DAY
-    (31, 38)
-    """
-    cohort = enrol("chronic_pain", n, seed, min_nrs=PAIN_INCLUSION_NRS)
-    days = PAIN_FOLLOW_UP_DAY + 1
-    arms = {
-        "ea": ea_plan(PAIN_SESSIONS, PAIN_WEEKDAYS),
-        "sham": ea_plan(PAIN_SESSIONS, PAIN_WEEKDAYS, sham=True),
-        "usual": None,
-    }
-    nrs = {
-        k: run_arm(cohort, plan, days, parameters=parameters)["pain_nrs_expected"].values
-        for k, plan in arms.items()
-    }
-    end = PAIN_FOLLOW_UP_DAY
-    return PainTrial(
-        cohort.screened,
-        cohort.size,
-        float(nrs["usual"][0].mean()),
-        end,
-        -effect_size(nrs["ea"][end], nrs["sham"][end]),
-        -effect_size(nrs["ea"][end], nrs["usual"][end]),
-        float(nrs["ea"][end].mean() - nrs["sham"][end].mean()),
-        float(nrs["ea"][end].mean() - nrs["usual"][end].mean()),
-    )
-
-
-@dataclass(frozen=True)
-class DepressionTrial:
-    """ACUDep-type depression trial: PHQ-9 difference vs usual care at 3 months.
-
-    >>> DepressionTrial(100, 90, 23.7, 91, -2.25, -0.44).phq9_difference_vs_usual_care
-    -2.25
-    """
-
-    patients_screened: int
-    patients: int
-    baseline_phq9_mean: float
-    follow_up_day: int
-    phq9_difference_vs_usual_care: float
-    es_vs_usual_care: float
-
-
-#: depression: 10 weekly 2 Hz sessions (ACUDep: mean 10 sessions, outcome at 3 months;
-#: weekly spacing and the 2 Hz mode of the depression trial protocols (Zhang et al. 2012; the 2024 Governor Vessel RCT)
-#: are assumptions), outcome at day 91 (13 weeks)
-DEPRESSION_SESSIONS, DEPRESSION_FREQUENCY, DEPRESSION_FOLLOW_UP_DAY = 10, "2", 91
-
-
-def depression_trial(
-    n: int, seed: int = 43, *, parameters: Mapping[str, float] | None = None
-) -> DepressionTrial:
-    """Depression cohort (PHQ-9 ≥ 10): weekly EA vs usual care.
-
-    >>> session_days(ea_plan(DEPRESSION_SESSIONS, ("mon",)))[-1], DEPRESSION_FOLLOW_UP_DAY
-    (63, 91)
-    """
-    cohort = enrol("depression", n, seed, min_phq9=PHQ9_DEPRESSED)
-    days = DEPRESSION_FOLLOW_UP_DAY + 1
-    plan = ea_plan(DEPRESSION_SESSIONS, ("mon",), DEPRESSION_FREQUENCY)
-    treated = run_arm(cohort, plan, days, parameters=parameters)["phq9_expected"].values
-    usual = run_arm(cohort, None, days, parameters=parameters)["phq9_expected"].values
-    end = DEPRESSION_FOLLOW_UP_DAY
-    return DepressionTrial(
-        cohort.screened,
-        cohort.size,
-        float(usual[0].mean()),
-        end,
-        float(treated[end].mean() - usual[end].mean()),
-        effect_size(treated[end], usual[end]),
-    )
-
-
-@dataclass(frozen=True)
-class TreatmentCalibration:
-    """All treatment calibration figures, the sizes and seconds behind them.
-
-    >>> sorted(TreatmentCalibration.__dataclass_fields__)[:3]
-    ['depression', 'pain', 'patients_drawn_per_cohort']
-    """
-
-    time_course: TimeCourse
-    pain: PainTrial
-    depression: DepressionTrial
-    patients_drawn_per_cohort: int
-    seeds: tuple[int, int, int]
-    seconds: float
-
-
-def calibrate(n: int = 300, seeds: tuple[int, int, int] = (41, 42, 43)) -> TreatmentCalibration:
-    """Every figure with ``n`` patients drawn per cohort (before screening).
-
-    About 5 minutes for ``n = 300`` on two cores (docs/treatments.md).
-
-    >>> calibrate.__defaults__
-    (300, (41, 42, 43))
-    """
-    start = time.perf_counter()
-    course = time_course(n, seeds[0])
-    pain = pain_trial(n, seeds[1])
-    depression = depression_trial(n, seeds[2])
-    return TreatmentCalibration(course, pain, depression, n, seeds, time.perf_counter() - start)
-
-
-def markdown(result: TreatmentCalibration) -> str:
-    """A markdown table of the figures and their targets.
-
-    >>> course = TimeCourse(10, 8, 22.0, 8.0, 6, 18, 0.2, 0.3, 0.4, 8.0, 18.0, 35.0, 0.1, 0.1)
-    >>> result = TreatmentCalibration(
-    ...     course, PainTrial(10, 9, 7.5, 38, 0.2, 0.5, -0.3, -0.8),
-    ...     DepressionTrial(10, 9, 23.0, 91, -2.5, -0.5), 10, (41, 42, 43), 1.0)
-    >>> markdown(result).splitlines()[-1]
-    '| PHQ-9 difference vs usual care at 3 months | −1.5 to −3.5 | **-2.50** |'
-    """
-    c, p, d = result.time_course, result.pain, result.depression
-    rows = [
-        (
-            "sessions when median PHQ-9 improvement first ≥ 20 % of baseline",
-            "4–6",
-            f"{c.sessions_at_20_percent} (day {c.day_at_20_percent})",
-        ),
-        (
-            "median PHQ-9 improvement at weeks 4 / 8 / 12",
-            "growing to weeks 8–12",
-            f"{c.phq9_improvement_week4:.0%} / {c.phq9_improvement_week8:.0%} / "
-            f"{c.phq9_improvement_week12:.0%}",
-        ),
-        (
-            "usual care: median PHQ-9 improvement at weeks 4 / 12 (natural course)",
-            "",
-            f"{c.usual_care_improvement_week4:.0%} / {c.usual_care_improvement_week12:.0%}",
-        ),
-        (
-            "days to half of week-12 EA − usual care improvement: sleep / pain / mood",
-            "sleep < pain < mood",
-            f"{c.half_time_sleep_days:g} / {c.half_time_pain_days:g} / {c.half_time_mood_days:g}",
-        ),
-        ("pain NRS ES, EA vs sham", "0.1–0.35 SD", f"{p.es_vs_sham:.2f}"),
-        ("pain NRS ES, EA vs usual care", "0.35–0.7 SD", f"{p.es_vs_usual_care:.2f}"),
-        (
-            "PHQ-9 difference vs usual care at 3 months",
-            "−1.5 to −3.5",
-            f"{d.phq9_difference_vs_usual_care:.2f}",
-        ),
+    size = f"{per_arm} randomised per arm" if per_arm else "the specs' sizes"
+    lines = [
+        f"Calibration through `hpatwin trial` ({size}; enrolled per arm in the JSON).",
+        "",
+        "| trial | figure | target | model | |",
+        "|---|---|---|---|---|",
     ]
-    lines = ["| figure | target | model |", "|---|---|---|"]
-    lines += [f"| {a} | {b} | **{m}** |" for a, b, m in rows]
+    for name, entry in figures.items():
+        for target in entry["targets"]:
+            t = target if isinstance(target, Target) else Target(**_target_fields(target))
+            span = f"{t.low:g} to {t.high:g} {t.unit}".strip()
+            if t.unit == "" and t.low == t.high == 1:
+                span, value = "holds", ("yes" if t.passed else "no") + f" ({t.note})"
+            else:
+                value = f"**{t.value:.3g}**" + (f" ({t.note})" if t.note else "")
+            verdict = "pass" if t.passed else "FAIL"
+            lines.append(f"| {name} | {t.figure} | {span} | {value} | {verdict} |")
     return "\n".join(lines) + "\n"
 
 
-def main(argv: Sequence[str] | None = None) -> TreatmentCalibration:
-    """Command line: ``python -m hpatwin.cohorts.treatment_calibration --patients N [--out DIR]``.
+def _target_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k != "passed"}
 
-    >>> main(["--help"])  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    SystemExit: 0
+
+def write_figures(out_dir: Path, figures: Mapping[str, Any], per_arm: int | None) -> None:
+    """Write ``calibration.json`` and ``calibration.md`` atomically.
+
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp())
+    >>> write_figures(out, {"x": {"targets": [Target("ES", 0.2, 0.1, 0.35)]}}, 10)
+    >>> sorted(p.name for p in out.iterdir())
+    ['calibration.json', 'calibration.md']
     """
-    parser = argparse.ArgumentParser(description="Treatment calibration figures of the twin")
-    parser.add_argument("--patients", type=int, default=300)
-    parser.add_argument("--out", type=Path, default=None, help="write summary.json/summary.md")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = {"per_arm": per_arm, "calibrations": _jsonable(figures)}
+    atomic_write_text(out_dir / "calibration.json", json.dumps(data, indent=2) + "\n")
+    atomic_write_text(out_dir / "calibration.md", markdown(figures, per_arm))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m hpatwin.cohorts.treatment_calibration [--per-arm N] [--out DIR] …``.
+
+    Bad input (an unknown calibration, a missing or invalid spec) prints one ``Error:``
+    line and returns 2.
+
+    >>> main(["--only", "nonsense", "--out", "/tmp/unused"])
+    2
+    """
+    parser = argparse.ArgumentParser(
+        description="Treatment calibration of the twin through hpatwin trial"
+    )
+    parser.add_argument("--per-arm", type=int, default=DEFAULT_PER_ARM, help="patients per arm")
+    parser.add_argument("--out", type=Path, default=Path("calibration-out"))
+    parser.add_argument("--specs-dir", type=Path, default=DEFAULT_SPECS_DIR)
+    parser.add_argument("--only", action="append", help="one calibration (repeat the option)")
+    parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
-    result = calibrate(args.patients)
-    text = json.dumps(asdict(result), indent=2)
-    print(text)
-    print(markdown(result))
-    if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "summary.json").write_text(text + "\n", encoding="utf-8")
-        (args.out / "summary.md").write_text(markdown(result), encoding="utf-8")
-    return result
+    try:
+        figures = run_calibrations(
+            args.out,
+            specs_dir=args.specs_dir,
+            per_arm=args.per_arm,
+            only=args.only,
+            progress=not args.no_progress,
+        )
+    except (TrialSpecError, ValueError, OSError) as err:
+        print(f"Error: {err}", file=sys.stderr)
+        return 2
+    print(markdown(figures, args.per_arm))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -32,7 +32,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +43,6 @@ import pyarrow as pa
 import xarray as xr
 from numpy.typing import NDArray
 
-from hpatwin.cohorts.calibration import COHORT_DT_MIN
 from hpatwin.engine.api import (
     PULSE_PARAMETERS,
     WARMUP_SETTLE_DAYS,
@@ -73,7 +73,7 @@ from hpatwin.trials.observed import (
     observe_cortisol_block,
     trial_visits,
 )
-from hpatwin.trials.population import PARAMETER_PREFIX, TREATMENT_PREFIX
+from hpatwin.trials.population import TREATMENT_PREFIX, population_parameters
 from hpatwin.trials.spec import TrialSpec
 
 PULSE_INPUT = "ultradian_pulse"
@@ -89,6 +89,15 @@ _IMBALANCE_ALLOWANCE = 4
 #: Widest engine block (patients): wide enough to fill the SIMD lanes of every CPU device,
 #: small enough that a block's hourly readouts and pulse series stay in hundreds of MB.
 MAX_BLOCK_WIDTH = 8192
+#: Called with a number of patients whenever one engine block of a chunk has been simulated.
+#: An in-process runner sets it so its progress bar moves within a chunk; in Dask workers
+#: (other threads or processes) it is unset and the bar moves when a chunk returns.
+BLOCK_PROGRESS: ContextVar[Callable[[int], None] | None] = ContextVar(
+    "hpatwin_block_progress", default=None
+)
+#: Time step (min) of the cohort configuration: float32 from this step up (accuracy in
+#: docs/engine.md); the epidemiology cohorts of :mod:`hpatwin.cohorts` run at it too.
+COHORT_DT_MIN = 5.0
 #: Warm-up step (min) in the cohort configuration; see :func:`warmup_step_min`.
 COHORT_WARMUP_DT_MIN = 10.0
 #: Days the cohort-configuration warm-up settles at true speed; see :func:`warmup_settle_days`.
@@ -385,11 +394,7 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
     n_days = spec.duration_days
     simulation_seed = spec.derived_seed("simulation")
 
-    base_parameters = {
-        column.removeprefix(PARAMETER_PREFIX): patients[column].to_numpy(dtype=np.float64)
-        for column in patients.columns
-        if column.startswith(PARAMETER_PREFIX)
-    }
+    base_parameters = population_parameters(patients)
     treatment_parameters = {
         column.removeprefix(TREATMENT_PREFIX): patients[column].to_numpy(dtype=np.float64)
         for column in patients.columns
@@ -500,6 +505,9 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
         tick = time.perf_counter()
         dataset = run_block(arm_name, rows, recorded)
         engine_s += time.perf_counter() - tick
+        report_progress = BLOCK_PROGRESS.get()
+        if report_progress is not None:
+            report_progress(len(rows))
         real = slice(0, len(rows))
         readout_arrays = {
             role: np.asarray(dataset[name].values[:, real], dtype=np.float64)

@@ -23,20 +23,18 @@ True
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from hpatwin.cohorts.population import (
-    DEFAULT_VARIABILITY,
-    RMSSD_CHANGE_PER_DECADE,
-    Variability,
-)
 from hpatwin.model.definition import OdeModel
 from hpatwin.model.phenotypes import get_phenotype
+from hpatwin.parameters import Evidence
 from hpatwin.trials.models import resolve_model
 from hpatwin.trials.spec import PopulationSpec, RandomisationSpec, TrialSpecError
 
@@ -44,6 +42,88 @@ from hpatwin.trials.spec import PopulationSpec, RandomisationSpec, TrialSpecErro
 PARAMETER_PREFIX = "param:"
 #: prefix of per-patient treatment parameter overrides (from a plan) in a trial table
 TREATMENT_PREFIX = "treatment:"
+
+
+@dataclass(frozen=True)
+class Variability:
+    """How one parameter varies between patients.
+
+    ``kind="lognormal"`` multiplies the phenotype value by ``exp(N(0, spread))``;
+    ``kind="normal"`` adds ``N(0, spread)``. Results are clipped to the registry range.
+    """
+
+    spread: float
+    kind: str
+    source: str
+    evidence: Evidence
+    rationale: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("lognormal", "normal"):
+            raise ValueError(f"variability kind: {self.kind!r} is not 'lognormal' or 'normal'")
+        if not (math.isfinite(self.spread) and self.spread >= 0):
+            raise ValueError(f"variability spread: {self.spread!r} must be ≥ 0")
+
+
+_ASSUMED = "hpatwin calibration"
+#: Default inter-individual variability of the twin (assumptions, calibrated on populations).
+DEFAULT_VARIABILITY: dict[str, Variability] = {
+    "tissue_nociception": Variability(
+        0.6,
+        "lognormal",
+        _ASSUMED,
+        Evidence.ASSUMPTION,
+        "pain generators differ in strength; spread sized so chronic-pain NRS spans ~3-8 and "
+        "persistent pain is common in the general population",
+    ),
+    "depression_vulnerability": Variability(
+        0.6,
+        "normal",
+        _ASSUMED,
+        Evidence.ASSUMPTION,
+        "resilience differs between people; together with the pain pathways it sets how many "
+        "chronic-pain patients become depressed (30-60 %, the calibration target)",
+    ),
+    "cortisol_half_life_min": Variability(
+        0.1,
+        "lognormal",
+        "Keenan et al. (t½ 49 ± 2.4 min, between-subject spread)",
+        Evidence.ASSUMPTION,
+        "between-subject variation of cortisol clearance",
+    ),
+    "gr_expression_capacity": Variability(
+        0.25,
+        "lognormal",
+        _ASSUMED,
+        Evidence.ASSUMPTION,
+        "GR sensitivity differs between people; gives the spread of morning cortisol that sets "
+        "the depressed vs non-depressed effect size (d ≈ 0.3-0.6, Stetler & Miller 2011)",
+    ),
+    "circadian_amplitude_24h": Variability(
+        0.1, "lognormal", _ASSUMED, Evidence.ASSUMPTION, "individual circadian amplitude"
+    ),
+    "wake_time_h": Variability(
+        0.75, "normal", _ASSUMED, Evidence.ASSUMPTION, "habitual wake times spread about ±45 min"
+    ),
+    "pain_hpa_drive": Variability(
+        0.2, "lognormal", _ASSUMED, Evidence.ASSUMPTION, "individual stress reactivity to pain"
+    ),
+    "mood_hpa_drive": Variability(
+        0.2, "lognormal", _ASSUMED, Evidence.ASSUMPTION, "individual HPA reactivity in depression"
+    ),
+    "resting_rmssd_ms": Variability(
+        0.3,
+        "lognormal",
+        "Nunan et al. 2010 (range ~19-75 ms, UNCONFIRMED)",
+        Evidence.ASSUMPTION,
+        "wide between-person spread of short-term RMSSD",
+    ),
+}
+
+
+#: RMSSD falls with age ("strong age effect": Nunan et al., Pacing Clin Electrophysiol 2010;33:1407); fractional change per decade
+#: from age 40 is an assumption.
+RMSSD_CHANGE_PER_DECADE = -0.12
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MAX_REDRAWS = 32
@@ -145,9 +225,9 @@ def _truncated_normal(
 def default_variability(model: OdeModel | str) -> dict[str, Variability]:
     """Inter-individual variability used when a spec gives no ``variability``.
 
-    The twin gets its calibrated defaults
-    (:data:`hpatwin.cohorts.population.DEFAULT_VARIABILITY`: lognormal spreads multiply the
-    phenotype's value by ``exp(spread·Z)``, normal spreads add ``spread·Z``); other models none.
+    The twin gets its calibrated defaults (:data:`DEFAULT_VARIABILITY`, the one copy of the
+    sourced spreads: lognormal spreads multiply the phenotype's value by ``exp(spread·Z)``,
+    normal spreads add ``spread·Z``); other models none.
 
     Example
     -------
@@ -195,7 +275,12 @@ def _draw_varied(
 
 
 def generate_population(
-    spec: PopulationSpec, model: OdeModel | str, *, seed: int | None = None
+    spec: PopulationSpec,
+    model: OdeModel | str,
+    *,
+    seed: int | None = None,
+    first_patient: int = 0,
+    spreads: Mapping[str, Variability] | None = None,
 ) -> pd.DataFrame:
     """One row per patient: id, phenotype, covariates and per-patient parameter values.
 
@@ -213,7 +298,11 @@ def generate_population(
     allowed range are redrawn. A spec without ``variability`` gets the model's
     :func:`default_variability` (the twin's calibrated spreads; values still out
     of range after the redraws are clipped, and ``resting_rmssd_ms`` falls with
-    age as in :mod:`hpatwin.cohorts`). ``seed`` defaults to ``spec.seed``, else 0.
+    age from 40). ``spreads`` replaces those defaults (the year-long cohorts of
+    :mod:`hpatwin.cohorts` pass their own when asked to). ``seed`` defaults to
+    ``spec.seed``, else 0. ``first_patient`` numbers the patients ``first_patient …``:
+    patient *i* is the same row whichever range it is drawn in (``assignment: random``
+    only; ``exact`` assignment depends on the whole population).
 
     Example
     -------
@@ -233,13 +322,33 @@ def generate_population(
         except ValueError as err:
             problems.append(f"population.phenotypes: {err}")
             continue
-        if phenotype.model != ode.name:
+        missing = [
+            n
+            for n in [*phenotype.parameters, *phenotype.inputs]
+            if n not in ode.parameter_names and n not in ode.input_names
+        ]
+        if phenotype.model != ode.name and missing:
+            # a phenotype of an embedded model (the HPA core's ``healthy`` in the twin)
+            # applies when the model has everything it sets
             problems.append(
                 f"population.phenotypes: phenotype {name!r} belongs to model "
-                f"{phenotype.model}, not {ode.name}"
+                f"{phenotype.model}, not {ode.name} (it sets {', '.join(missing)})"
             )
         phenotype_parameters[name] = dict(phenotype.parameters)
-    defaults = {} if spec.variability else default_variability(ode)
+    if spec.variability:
+        defaults: dict[str, Variability] = {}
+    else:
+        defaults = default_variability(ode) if spreads is None else dict(spreads)
+    for name in defaults:
+        if name not in ode.parameter_names:
+            problems.append(f"variability: {name!r} is not a parameter of model {ode.name}")
+    if first_patient < 0:
+        problems.append(f"first_patient: {first_patient} must be ≥ 0")
+    elif first_patient and spec.assignment == "exact":
+        problems.append(
+            "population.assignment: exact assignment depends on the whole population; "
+            "draw it from patient 0 (first_patient = 0)"
+        )
     for name in spec.variability:
         if name not in ode.parameter_names:
             problems.append(
@@ -248,7 +357,7 @@ def generate_population(
     if problems:
         raise TrialSpecError(problems)
 
-    ids = np.arange(spec.size, dtype=np.int64)
+    ids = np.arange(first_patient, first_patient + spec.size, dtype=np.int64)
     if spec.assignment == "exact":
         phenotypes = _exact_phenotypes(seed, ids, spec.phenotypes)
     else:
@@ -404,3 +513,20 @@ def allocate_arms(
             members = rows[block_start : block_start + block_size]
             out[members] = composition[order[: len(members)]]
     return out
+
+
+def population_parameters(population: pd.DataFrame) -> dict[str, NDArray[np.float64]]:
+    """Per-patient parameter arrays from the ``param:<name>`` columns (for ``simulate``).
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"patient_id": [0, 1], "param:cortisol_half_life_min": [60.0, 70.0]})
+    >>> population_parameters(table)["cortisol_half_life_min"].tolist()
+    [60.0, 70.0]
+    """
+    return {
+        column.removeprefix(PARAMETER_PREFIX): population[column].to_numpy(dtype=np.float64)
+        for column in population.columns
+        if column.startswith(PARAMETER_PREFIX)
+    }

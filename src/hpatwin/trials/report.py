@@ -58,7 +58,12 @@ th{background:#f1f4f8}td:first-child,th:first-child{text-align:left}
 padding:.5rem .8rem}.flow{display:flex;gap:1rem;flex-wrap:wrap}
 .box{border:1px solid #9aa7b6;border-radius:6px;padding:.5rem .8rem;min-width:11rem;background:#f8fafc}
 img{max-width:100%}code{background:#f1f4f8;padding:0 .25rem}
+@page{size:A4;margin:12mm}
+@media print{body{max-width:none;margin:0;padding:0;font-size:9pt}table{font-size:8pt}
+th,td{padding:.1rem .3rem}section{break-inside:avoid-page}img{max-width:100%;break-inside:avoid}}
 """
+#: most columns an effect table has, so that it fits the width of a printed A4 page
+A4_TABLE_COLUMNS = 8
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -215,21 +220,77 @@ def _trajectory_figures(prepared: PreparedTrial, daily_path: Path) -> list[str]:
     return figures
 
 
-def _forest_figure(effects: pd.DataFrame) -> str | None:
+def forest_rows(effects: pd.DataFrame) -> list[tuple[str, str, float, float, float]]:
+    """Continuous comparisons for the forest plot, grouped by endpoint: ``(endpoint, arm,
+    g, low, high)`` in the effects' endpoint order, arms in order within each endpoint.
+
+    Example
+    -------
+    >>> table = pd.DataFrame({"kind": ["continuous"] * 2, "endpoint": ["phq9_change"] * 2,
+    ...     "arm": ["a", "b"], "hedges_g": [-0.5, 0.1], "hedges_g_ci_low": [-0.8, -0.2],
+    ...     "hedges_g_ci_high": [-0.2, 0.4]})
+    >>> [row[:3] for row in forest_rows(table)]
+    [('phq9_change', 'a', -0.5), ('phq9_change', 'b', 0.1)]
+    """
     continuous = effects[effects["kind"] == "continuous"]
-    if continuous.empty:
+    rows = []
+    for endpoint in dict.fromkeys(continuous["endpoint"]):
+        for r in continuous[continuous["endpoint"] == endpoint].itertuples():
+            rows.append(
+                (
+                    str(endpoint),
+                    str(r.arm),
+                    float(r.hedges_g),
+                    float(r.hedges_g_ci_low),
+                    float(r.hedges_g_ci_high),
+                )
+            )
+    return rows
+
+
+def _forest_figure(effects: pd.DataFrame) -> str | None:
+    """Hedges' g with its interval, one row per arm, arms grouped under each endpoint's name,
+    the value printed at the right; shaded bands mark |g| < 0.2 (small) and 0.2-0.5."""
+    rows = forest_rows(effects)
+    if not rows:
         return None
-    labels = [f"{r.endpoint}: {r.arm}" for r in continuous.itertuples()]
-    figure = Figure(figsize=(7.5, 0.45 * len(labels) + 1.2))
+    endpoints = list(dict.fromkeys(row[0] for row in rows))
+    n_lines = len(rows) + len(endpoints)
+    figure = Figure(figsize=(7.5, 0.32 * n_lines + 1.3))
     axes = figure.add_subplot()
-    y = np.arange(len(labels))[::-1]
-    g = continuous["hedges_g"].to_numpy(dtype=np.float64)
-    low = continuous["hedges_g_ci_low"].to_numpy(dtype=np.float64)
-    high = continuous["hedges_g_ci_high"].to_numpy(dtype=np.float64)
-    axes.errorbar(g, y, xerr=[np.nan_to_num(g - low), np.nan_to_num(high - g)], fmt="o", capsize=3)
+    y, ticks, labels = float(n_lines), [], []
+    finite = [v for row in rows for v in row[2:] if math.isfinite(v)]
+    span = max([0.6, *(abs(v) for v in finite)]) * 1.15
+    for endpoint in endpoints:
+        y -= 1
+        axes.text(-span, y, endpoint, fontsize=9, fontweight="bold", va="center")
+        for _, arm, g, low, high in (row for row in rows if row[0] == endpoint):
+            y -= 1
+            ticks.append(y)
+            labels.append(arm)
+            if math.isfinite(g):
+                axes.errorbar(
+                    [g],
+                    [y],
+                    xerr=[[np.nan_to_num(g - low)], [np.nan_to_num(high - g)]],
+                    fmt="o",
+                    color="#1f5fa8",
+                    capsize=3,
+                )
+                axes.annotate(
+                    f"{g:+.2f} [{low:+.2f}, {high:+.2f}]",
+                    (1.01, y),
+                    xycoords=("axes fraction", "data"),
+                    fontsize=8,
+                    va="center",
+                )
+    axes.axvspan(-0.2, 0.2, color="#eef1f5", zorder=0)
     axes.axvline(0, color="#555", lw=0.8)
-    axes.set_yticks(y, labels, fontsize=8)
-    axes.set_xlabel("Hedges' g vs control (bootstrap CI)")
+    axes.set_xlim(-span, span)
+    axes.set_ylim(-0.7, n_lines - 0.3)
+    axes.set_yticks(ticks, labels, fontsize=9)
+    axes.grid(axis="x", color="#d8dee6", lw=0.6)
+    axes.set_xlabel("Hedges' g, arm vs control (bootstrap CI); shaded: |g| < 0.2")
     return _png(figure)
 
 
@@ -238,7 +299,7 @@ def _observation_text(spec: TrialSpec) -> str:
         return (
             "observed values: PHQ-9 from nine integer items, integer NRS, assayed cortisol "
             "at jittered sampling times, day-to-day RMSSD, visit-to-visit fluctuation "
-            "(docs/observation.md)"
+            "(hpatwin's observation layer)"
         )
     return "noise off: the model's expected values"
 
@@ -283,36 +344,118 @@ def _dropout_text(spec: TrialSpec) -> str:
     return "; ".join(parts)
 
 
+def _with_interval(estimate: Any, low: Any, high: Any) -> str:
+    if estimate is None or not math.isfinite(float(estimate)):
+        return "–"
+    return f"{_fmt(float(estimate))} [{_fmt(float(low))}, {_fmt(float(high))}]"
+
+
+def _p(value: Any) -> str:
+    if value is None or not math.isfinite(float(value)):
+        return "–"
+    return "< 0.001" if float(value) < 0.001 else f"{float(value):.3f}"
+
+
+def primary_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """The primary analysis in at most :data:`A4_TABLE_COLUMNS` columns (intervals in brackets).
+
+    Example
+    -------
+    >>> table = primary_table(pd.DataFrame({"endpoint": ["phq9_change"], "arm": ["ea"],
+    ...     "ancova_n": [80], "ancova_estimate": [-2.5], "ancova_ci_low": [-3.5],
+    ...     "ancova_ci_high": [-1.5], "ancova_p_value": [0.0001], "hedges_g_baseline_sd": [-0.4],
+    ...     "hedges_g_baseline_sd_ci_low": [-0.7], "hedges_g_baseline_sd_ci_high": [-0.1],
+    ...     "completers_estimate": [-2.4], "locf_estimate": [-2.3]}))
+    >>> table.iloc[0]["ANCOVA difference [CI]"], len(table.columns) <= A4_TABLE_COLUMNS
+    ('-2.5 [-3.5, -1.5]', True)
+    """
+    return pd.DataFrame(
+        {
+            "endpoint": rows["endpoint"].to_numpy(),
+            "arm": rows["arm"].to_numpy(),
+            "n": rows["ancova_n"].to_numpy(),
+            "ANCOVA difference [CI]": [
+                _with_interval(e, lo, hi)
+                for e, lo, hi in zip(
+                    rows["ancova_estimate"],
+                    rows["ancova_ci_low"],
+                    rows["ancova_ci_high"],
+                    strict=True,
+                )
+            ],
+            "p": [_p(v) for v in rows["ancova_p_value"]],
+            "g, baseline SD [CI]": [
+                _with_interval(e, lo, hi)
+                for e, lo, hi in zip(
+                    rows["hedges_g_baseline_sd"],
+                    rows["hedges_g_baseline_sd_ci_low"],
+                    rows["hedges_g_baseline_sd_ci_high"],
+                    strict=True,
+                )
+            ],
+            "completers": rows["completers_estimate"].to_numpy(),
+            "LOCF": rows["locf_estimate"].to_numpy(),
+        }
+    )
+
+
+def effect_table(effects: pd.DataFrame) -> pd.DataFrame:
+    """Unadjusted comparisons in at most :data:`A4_TABLE_COLUMNS` columns.
+
+    Example
+    -------
+    >>> table = effect_table(pd.DataFrame({"endpoint": ["pain_nrs_change"], "arm": ["ea"],
+    ...     "n_arm": [80], "n_control": [79], "estimate_name": ["mean_difference"],
+    ...     "estimate": [-0.8], "ci_low": [-1.2], "ci_high": [-0.4], "hedges_g": [-0.5],
+    ...     "hedges_g_ci_low": [-0.8], "hedges_g_ci_high": [-0.2], "p_value": [0.002],
+    ...     "test": ["welch_t"]}))
+    >>> list(table.columns)
+    ['endpoint', 'arm', 'n (arm / control)', 'estimate', 'value [CI]', "Hedges' g [CI]", 'p']
+    """
+    return pd.DataFrame(
+        {
+            "endpoint": effects["endpoint"].to_numpy(),
+            "arm": effects["arm"].to_numpy(),
+            "n (arm / control)": [
+                f"{int(a)} / {int(c)}"
+                for a, c in zip(effects["n_arm"], effects["n_control"], strict=True)
+            ],
+            "estimate": [str(v).replace("_", " ") for v in effects["estimate_name"]],
+            "value [CI]": [
+                _with_interval(e, lo, hi)
+                for e, lo, hi in zip(
+                    effects["estimate"], effects["ci_low"], effects["ci_high"], strict=True
+                )
+            ],
+            "Hedges' g [CI]": [
+                _with_interval(e, lo, hi)
+                for e, lo, hi in zip(
+                    effects["hedges_g"],
+                    effects["hedges_g_ci_low"],
+                    effects["hedges_g_ci_high"],
+                    strict=True,
+                )
+            ],
+            "p": [_p(v) for v in effects["p_value"]],
+        }
+    )
+
+
 def _primary_analysis_html(effects: pd.DataFrame, confidence: float) -> str:
     if "ancova_estimate" not in effects:
         return ""
     rows = effects[effects["ancova_estimate"].notna() | effects["ancova_n"].notna()]
     if rows.empty:
         return ""
-    columns = [
-        "endpoint",
-        "arm",
-        "ancova_n",
-        "ancova_estimate",
-        "ancova_ci_low",
-        "ancova_ci_high",
-        "ancova_p_value",
-        "hedges_g_baseline_sd",
-        "hedges_g_baseline_sd_ci_low",
-        "hedges_g_baseline_sd_ci_high",
-        "completers_estimate",
-        "completers_n",
-        "locf_estimate",
-        "locf_n",
-    ]
     statement = str(rows["missing_data"].iloc[0])
     return (
         "<h3>Primary analysis: ANCOVA adjusted for baseline</h3>"
-        + html_table(rows[columns])
+        + html_table(primary_table(rows))
         + f"<p class='note'>Arm minus control, adjusted for the baseline value ({confidence:.0%} "
         "t interval). Missing visits: "
         + html.escape(statement)
-        + ". Hedges' g: change over the pooled baseline SD (bootstrap interval).</p>"
+        + ". g: Hedges' g of the change over the pooled baseline SD (bootstrap interval); "
+        "completers and LOCF: the sensitivity estimates.</p>"
     )
 
 
@@ -429,29 +572,16 @@ def render_report(
     if effects.empty:
         parts.append("<p>No control arm: no comparisons.</p>")
     else:
-        columns = [
-            "endpoint",
-            "arm",
-            "control",
-            "n_arm",
-            "n_control",
-            "estimate_name",
-            "estimate",
-            "ci_low",
-            "ci_high",
-            "hedges_g",
-            "hedges_g_ci_low",
-            "hedges_g_ci_high",
-            "p_value",
-            "test",
-        ]
+        controls = ", ".join(dict.fromkeys(str(c) for c in effects["control"]))
+        tests = ", ".join(dict.fromkeys(str(t).replace("_", " ") for t in effects["test"]))
         parts.append(_primary_analysis_html(effects, confidence))
         parts.append("<h3>Unadjusted comparisons</h3>")
-        parts.append(html_table(effects[columns]))
+        parts.append(html_table(effect_table(effects)))
         parts.append(
-            f"<p class='note'>{confidence:.0%} percentile bootstrap intervals "
-            f"({spec.statistics.bootstrap_samples} resamples within each arm, seeded). "
-            "Estimates are treated minus control.</p>"
+            f"<p class='note'>Against {esc(controls)}; estimates are treated minus control. "
+            f"{confidence:.0%} percentile bootstrap intervals "
+            f"({spec.statistics.bootstrap_samples} resamples within each arm, seeded); "
+            f"p from {esc(tests)}.</p>"
         )
         forest = _forest_figure(effects)
         if forest:

@@ -62,6 +62,7 @@ from hpatwin.model.natural_course import EXACERBATION_STATE, has_natural_course
 from hpatwin.model.phenotypes import get_phenotype
 from hpatwin.trials.arms import ResolvedArm, baseline_inputs, resolve_arms
 from hpatwin.trials.chunk import (
+    BLOCK_PROGRESS,
     DAILY_PREFIX,
     ENDPOINT_PREFIX,
     PULSE_INPUT,
@@ -775,11 +776,23 @@ def _execute(
         disable=not progress,
         dynamic_ncols=True,
     ) as bar:
-        for result in executor.map_unordered(simulate_chunk, chunk_tasks(prepared, todo)):
-            tick = time.perf_counter()
-            write_chunk(out, result)
-            write_s += time.perf_counter() - tick
-            bar.update(result.stop - result.start)
+        # in-process chunks report each finished engine block, so the bar moves within a chunk
+        moved_within_chunk = [0]
+
+        def block_done(patients: int) -> None:
+            moved_within_chunk[0] += patients
+            bar.update(patients)
+
+        token = BLOCK_PROGRESS.set(block_done)
+        try:
+            for result in executor.map_unordered(simulate_chunk, chunk_tasks(prepared, todo)):
+                tick = time.perf_counter()
+                write_chunk(out, result)
+                write_s += time.perf_counter() - tick
+                bar.update(result.stop - result.start - moved_within_chunk[0])
+                moved_within_chunk[0] = 0
+        finally:
+            BLOCK_PROGRESS.reset(token)
     tick = time.perf_counter()
     timings = _merge(out, prepared.n_patients)
     patients = pd.read_parquet(out / "patients.parquet")
