@@ -90,6 +90,81 @@ def _mean_table(sd_logit: float) -> tuple[Array, Array]:
     return np.asarray(means, dtype=np.float64), grid
 
 
+def base_logit(expected: Array, maximum: float, sd_logit: float) -> Array:
+    """The logit whose fluctuated values average to ``expected`` (NaN stays NaN).
+
+    :func:`fluctuate` shifts this base; the patient twin's likelihood measures an observed
+    score's distance from it on the same scale.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> base_logit(np.array([13.5]), 27.0, 0.0).round(6).tolist()
+    [0.0]
+    """
+    values = np.asarray(expected, dtype=np.float64)
+    fraction = np.clip((values + 0.5) / (maximum + 1.0), 1e-9, 1 - 1e-9)
+    if sd_logit > 0:
+        means, grid = _mean_table(float(sd_logit))
+        result: Array = np.interp(fraction, means, grid)
+        return np.where(np.isfinite(values), result, np.nan)
+    return np.asarray(logit(fraction), dtype=np.float64)
+
+
+def conditioned_paths(
+    patient_ids: NDArray[np.int64],
+    visit_days: Sequence[float],
+    visit_numbers: Sequence[int],
+    *,
+    seed: int,
+    measure: str,
+    settings: ObservationSettings,
+    start_day: float,
+    start_mean: Array,
+    start_var: Array,
+) -> Array:
+    """Fluctuation paths ``(n_visits, n_patients)`` that continue a known state.
+
+    At ``start_day`` each patient's fluctuation is ``N(start_mean, start_var)`` (what the
+    patient twin's filter knows after the last observed visit); the paths then follow the
+    same AR(1) as :func:`fluctuation_paths`, keyed by (seed, visit number, measure).
+    ``visit_days`` must not precede ``start_day``.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> s = ObservationSettings.default()
+    >>> z = conditioned_paths(np.arange(3), [28.0, 84.0], [5, 6], seed=1, measure="phq9",
+    ...     settings=s, start_day=28.0, start_mean=np.full(3, 0.5), start_var=np.zeros(3))
+    >>> z[0].round(6).tolist()
+    [0.5, 0.5, 0.5]
+    """
+    ids = np.asarray(patient_ids, dtype=np.int64)
+    paths = np.zeros((len(visit_days), len(ids)))
+    if not settings.noise or len(visit_days) == 0:
+        return paths
+    if measure not in SD_PARAMETER:
+        raise ValueError(
+            f"measure: {measure!r} has no fluctuation; known: {', '.join(SD_PARAMETER)}"
+        )
+    sigma = settings.value(SD_PARAMETER[measure])
+    tau = settings.value("fluctuation_correlation_time_days")
+    stream = f"fluctuation:{measure}"
+    start = np.asarray(start_mean, dtype=np.float64) + np.sqrt(
+        np.maximum(np.asarray(start_var, dtype=np.float64), 0.0)
+    ) * DrawKey(seed, -1, f"{stream}:start").normals(ids)
+    previous_day, previous = float(start_day), start
+    for k, day in enumerate(visit_days):
+        gap = float(day) - previous_day
+        if gap < 0:
+            raise ValueError(f"visit_days: day {day:g} precedes start_day {start_day:g}")
+        phi = float(np.exp(-gap / tau)) if tau > 0 else 0.0
+        innovation = DrawKey(seed, visit_numbers[k], stream).normals(ids)
+        paths[k] = phi * previous + sigma * np.sqrt(1.0 - phi**2) * innovation
+        previous_day, previous = float(day), paths[k]
+    return paths
+
+
 def fluctuate(expected: Array, logit_shift: Array, maximum: float, sd_logit: float) -> Array:
     """Shift a bounded latent score by ``logit_shift`` on its logit scale; NaN stays NaN.
 
@@ -105,12 +180,7 @@ def fluctuate(expected: Array, logit_shift: Array, maximum: float, sd_logit: flo
     """
     values = np.asarray(expected, dtype=np.float64)
     scale = maximum + 1.0
-    fraction = np.clip((values + 0.5) / scale, 1e-9, 1 - 1e-9)
-    if sd_logit > 0:
-        means, grid = _mean_table(float(sd_logit))
-        base = np.interp(fraction, means, grid)
-    else:
-        base = logit(fraction)
+    base = base_logit(values, maximum, sd_logit)
     shifted = scale * expit(base + logit_shift) - 0.5
     # no shift leaves the value exactly as it was (noise off reproduces the latent values)
     result: Array = np.where(logit_shift == 0, values, np.clip(shifted, 0.0, maximum))

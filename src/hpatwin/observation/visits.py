@@ -77,11 +77,15 @@ def observe_visits(
     visit_numbers: Sequence[int] | None = None,
     noise: bool = True,
     settings: ObservationSettings | None = None,
+    shifts: Mapping[str, Array] | None = None,
 ) -> xr.Dataset:
     """Observed PHQ-9 (and items), NRS and RMSSD per visit; NaN latent values stay NaN.
 
     ``latent[measure]`` is ``(n_visits, n_patients)``; ``visit_numbers`` key the draws
     (default ``0, 1, …``); ``settings`` default to the registered values with ``noise``.
+    ``shifts`` gives a measure's fluctuation paths (logit scale, ``(n_visits, n_patients)``)
+    instead of fresh stationary ones: the patient twin's forecast continues the fluctuation
+    its filter estimated (:func:`~hpatwin.observation.fluctuation.conditioned_paths`).
     """
     chosen = settings if settings is not None else ObservationSettings.default(noise)
     ids = np.asarray(patient_ids, dtype=np.int64)
@@ -90,8 +94,13 @@ def observe_visits(
     for measure, values in latent.items():
         array = np.asarray(values, dtype=np.float64).reshape(len(visit_days), len(ids))
         if measure in ("phq9", "pain_nrs"):
-            shift = fluctuation_paths(
-                ids, visit_days, numbers, seed=seed, measure=measure, settings=chosen
+            given = None if shifts is None else shifts.get(measure)
+            shift = (
+                fluctuation_paths(
+                    ids, visit_days, numbers, seed=seed, measure=measure, settings=chosen
+                )
+                if given is None
+                else np.asarray(given, dtype=np.float64).reshape(array.shape)
             )
             maximum = PHQ9_MAX if measure == "phq9" else NRS_MAX
             array = fluctuate(array, shift, maximum, chosen.value(SD_PARAMETER[measure]))
