@@ -23,6 +23,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,8 @@ from hpatwin.clinic.planner.knowledge import LiverStatus
 from hpatwin.data.drugs import UnknownDrugError, resolve_drug
 from hpatwin.errors import InputError
 from hpatwin.records.entries import PatientRecord, normalise_assessment
+from hpatwin.records.exchange import import_file
+from hpatwin.records.store import RecordStore, load_patient_record
 from hpatwin.treatments.from_protocol import LIVER_STATUS_TO_HEPATIC
 from hpatwin.treatments.patient import PatientFactors
 from hpatwin.treatments.plan import GRID_MIN, WEEKDAYS, PlanError, TreatmentPlan
@@ -481,3 +484,51 @@ def finite(values: Iterable[float]) -> bool:
     (True, False)
     """
     return all(math.isfinite(v) for v in values)
+
+
+def patient_data_from_store(
+    store: RecordStore, patient: str, *, as_of: datetime | None = None
+) -> PatientData:
+    """The twin's view of one patient in a records database (pseudonymous id).
+
+    Example
+    -------
+    >>> from datetime import datetime, UTC
+    >>> from hpatwin.records.entries import AssessmentEntry, PatientEntry
+    >>> store = RecordStore.in_memory(); _ = store.add_patient(PatientEntry("p1"), actor="dr")
+    >>> _ = store.add_assessment("p1", AssessmentEntry("nrs", datetime(2024, 1, 2, tzinfo=UTC),
+    ...                                                 (6,)), actor="dr")
+    >>> patient_data_from_store(store, "p1").label
+    'p1'
+    """
+    return patient_data_from_record(load_patient_record(store, patient), as_of=as_of, label=patient)
+
+
+def patient_data_from_file(
+    path: str | Path, patient: str | None = None, *, as_of: datetime | None = None
+) -> PatientData:
+    """The twin's view of a patient in a FHIR Bundle (``.json``) or records CSV file.
+
+    The file is imported into an in-memory store with the records' own importer (the same
+    validation as ``hpatwin records import``); ``patient`` may be omitted when the file
+    holds one patient.
+    """
+    store = RecordStore.in_memory()
+    try:
+        import_file(store, path, actor="twin-import")
+        pseudonyms = [p.entry.pseudonym for p in store.patients()]
+        if patient is None:
+            if len(pseudonyms) != 1:
+                raise InputError(
+                    f"the file holds {len(pseudonyms)} patients; name one with --patient",
+                    source=Path(path).name,
+                    field="patient",
+                )
+            patient = pseudonyms[0]
+        elif patient not in pseudonyms:
+            raise InputError(
+                "no such patient id in this file", source=Path(path).name, field="patient"
+            )
+        return patient_data_from_store(store, patient, as_of=as_of)
+    finally:
+        store.close()

@@ -61,8 +61,9 @@ CONTRADICTION_POINTS = {"phq9": 10.0, "nrs": 5.0}
 OUTLIER_Z = 3.3
 #: posterior / prior 80 % width above this: the data do not inform the quantity
 INFORMED_WIDTH_RATIO = 0.8
-#: fewer score observations than this gives a prior-based fit
-MIN_SCORES_FOR_FIT = 2
+#: fewer visits with a PHQ-9 or NRS than this give a prior-based fit (one visit sets a
+#: level, not a course: the forecast course is the population's)
+MIN_VISITS_FOR_FIT = 2
 SCORE_MEASURES = {"phq9": "phq9_expected", "nrs": "pain_nrs_expected"}
 _Z80 = 1.2815515655446004
 
@@ -318,11 +319,12 @@ def fit_patient(data: PatientData, settings: FitSettings | None = None) -> TwinF
     loglik: LogLikelihood = likelihood
     smc = tempered_smc(loglik, prior.size, chosen.smc)
     elapsed = time.perf_counter() - started
-    prior_based = scores < MIN_SCORES_FOR_FIT
+    visits = len(set(cleaned.phq9.days.tolist()) | set(cleaned.nrs.days.tolist()))
+    prior_based = visits < MIN_VISITS_FOR_FIT
     if prior_based:
         flags.append(
-            f"only {scores} PHQ-9/NRS observation(s): the twin is essentially the population "
-            "prior; forecasts are prior-based, not personal"
+            f"PHQ-9/NRS from {visits} visit only: the forecast course is the population's "
+            "(prior-based), not yet this patient's"
         )
     if smc.truncated:
         flags.append(

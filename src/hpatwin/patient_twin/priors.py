@@ -43,8 +43,16 @@ Array = NDArray[np.float64]
 Kind = Literal["lognormal", "normal", "uniform"]
 Target = Literal["parameter", "state", "gain_multiplier"]
 
-#: parameters multiplied by the treatment-responsiveness quantity
-RESPONSIVENESS_GAINS = ("ea_course_gain_per_min", "nonspecific_gain_per_min", "cbt_gain_per_min")
+#: parameters multiplied by the treatment-responsiveness quantity: the course and session
+#: effects of needling (opioid release included: EA responders and non-responders differ in
+#: their opioid release, Han 2003 Trends Neurosci) and the non-specific and CBT effects
+RESPONSIVENESS_GAINS = (
+    "ea_course_gain_per_min",
+    "ea_mu_delta_release_per_min",
+    "ea_dynorphin_release_per_min",
+    "nonspecific_gain_per_min",
+    "cbt_gain_per_min",
+)
 EXACERBATION_STATE = "symptom_exacerbation"
 #: the population's varied parameters the twin fits, in this order
 POPULATION_FITTED = (
