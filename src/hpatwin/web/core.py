@@ -33,6 +33,7 @@ from hpatwin.records import models
 from hpatwin.records.entries import check_pseudonym
 from hpatwin.records.store import RecordStore
 from hpatwin.web import audit
+from hpatwin.web.pdf import PdfRenderer
 from hpatwin.web.security import (
     SESSION_COOKIE,
     Principal,
@@ -129,12 +130,14 @@ class RateLimiter:
 
 @dataclass
 class WebContext:
-    """What every request needs: the store, security settings, templates, the login limiter."""
+    """What every request needs: the store, security settings, templates, the login limiter
+    and the PDF renderer of the patient report."""
 
     store: RecordStore
     config: SecurityConfig
     templates: Jinja2Templates
     limiter: RateLimiter
+    pdf: PdfRenderer = field(default_factory=PdfRenderer.default)
 
     @contextmanager
     def write(self, actor: str) -> Iterator[Session]:
