@@ -40,6 +40,7 @@ from hpatwin.web.security import (
     SecurityConfig,
     check_csrf,
     resolve_session,
+    session_needs_write,
 )
 from hpatwin.web.tables import patient_clinics
 
@@ -182,7 +183,10 @@ async def authorize(request: Request) -> Principal | None:
     principal: Principal | None = None
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
-        with ctx.write("web") as db:
+        # a read transaction unless the session must be touched or deleted (most requests)
+        with ctx.store.reading() as db:
+            needs_write = session_needs_write(db, session_id, ctx.config)
+        with ctx.write("web") if needs_write else ctx.store.reading() as db:
             found = resolve_session(db, session_id, ctx.config)
             user = _user(db, found[0]) if found else None
             if found and user is not None:
