@@ -46,11 +46,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import uvicorn
 from sqlalchemy import func, select
 
 from hpatwin.records import models
 from hpatwin.records.store import RecordStore
-from hpatwin.web.app import init_database
+from hpatwin.web.app import configure_logging, create_app, init_database
 from hpatwin.web.demo import DEMO_CLINIC, seed_demo
 from hpatwin.web.users import create_user
 
@@ -146,10 +147,6 @@ def prepare(url: str, clinicians: int) -> list[str]:
 
 def serve(url: str, port: int, login_rate_limit: int) -> None:
     """The server child: the app as ``hpatwin serve`` runs it (INFO access lines to stderr)."""
-    import uvicorn  # the benchmark's child only
-
-    from hpatwin.web.app import configure_logging, create_app
-
     app = create_app(url, init=False, login_rate_limit=login_rate_limit)
     configure_logging()
     uvicorn.run(app, host="127.0.0.1", port=port, access_log=False, log_config=None,
