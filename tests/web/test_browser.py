@@ -1,8 +1,9 @@
 """A real browser (Debian's Chromium via Playwright) against the app served by uvicorn.
 
 Log in; enter a PHQ-9 with item 9 positive -> the alert is shown, persisted and
-acknowledged; log a session; the chart updates; open the plan page. A screenshot of
-each page is kept under the test's tmp dir; with ``HPATWIN_SCREENSHOTS=1`` one set is
+acknowledged; log a session; the chart updates; open the plan page; open the patient
+report and download its PDF (its text checked with pypdf). A screenshot of each page is
+kept under the test's tmp dir; with ``HPATWIN_SCREENSHOTS=1`` one set is
 also written to ``docs/screenshots/``. Without Chromium the test is skipped locally and
 fails under ``CI=true`` (scripts/test.sh installs it).
 """
@@ -10,6 +11,7 @@ fails under ``CI=true`` (scripts/test.sh installs it).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import sys
@@ -145,9 +147,28 @@ def test_clinician_flow_in_chromium(live_url: str, app: FastAPI, tmp_path: Path)
             page.wait_for_url(f"{live_url}/patients/p-web-1/plan")
             assert "Protocol plan" in page.locator("#plan").inner_text()
             shot(page, "plan")
+
+            page.goto(f"{live_url}/patients/p-web-1")
+            charts_on_page = page.locator("#chart-phq9 svg").inner_html()
+            page.get_by_role("link", name="Report").click()
+            page.wait_for_url(f"{live_url}/patients/p-web-1/report")
+            assert "Clinician summary: patient p-web-1" in page.locator("h1").first.inner_text()
+            assert page.locator("#chart-phq9 svg").inner_html() == charts_on_page
+            phq9_row = page.locator("tr.score-phq9").inner_text()
+            shot(page, "report")
+            with page.expect_download() as download_info:
+                page.get_by_role("link", name="Download PDF").click()
+            pdf_path = tmp_path / "report.pdf"
+            download_info.value.save_as(pdf_path)
         finally:
             browser.close()
-    assert len(shots) == 7 and all(s.stat().st_size > 1000 for s in shots)
+    assert len(shots) == 8 and all(s.stat().st_size > 1000 for s in shots)
+    pypdf = pytest.importorskip("pypdf")  # a dev dependency
+    pages = [p.extract_text() for p in pypdf.PdfReader(pdf_path).pages]
+    assert len(pages) == 2 and "Clinician summary: patient p-web-1" in pages[0]
+    cells = [c.strip() for c in phq9_row.split("\t")]  # PHQ-9, total, band, date
+    assert cells[1:3] == ["8 / 27", "mild"]  # the second PHQ-9: eight items at 1
+    assert re.search(r"PHQ-9\s+8 / 27\s+mild", pages[0]) and "Your summary" in pages[1]
     if os.environ.get("HPATWIN_SCREENSHOTS") == "1":
         DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         for path in shots:

@@ -29,6 +29,7 @@ from hpatwin.records.store import RecordStore
 from hpatwin.web import api, pages
 from hpatwin.web.core import LOG, CsrfFailed, LoginRequired, RateLimited, RateLimiter, WebContext
 from hpatwin.web.migrations import upgrade as upgrade_web
+from hpatwin.web.pdf import PdfRenderer, PdfUnavailable
 from hpatwin.web.security import SecurityConfig
 from hpatwin.web.tables import web_settings
 
@@ -83,12 +84,14 @@ def create_app(
     key: bytes | None = None,
     login_rate_limit: int = 20,
     init: bool = True,
+    pdf: PdfRenderer | None = None,
 ) -> FastAPI:
     """The web app on the store at ``database_url`` (SQLite path/URL or PostgreSQL URL).
 
     ``config`` sets timeouts, lockout, cookie ``Secure`` and the clock (tests inject one);
     ``key`` keys the researchers' de-identified ids (default: the store's own, created once);
-    ``init`` creates/upgrades the schema first.
+    ``init`` creates/upgrades the schema first; ``pdf`` prints the patient report (default:
+    the Chromium that :func:`hpatwin.web.pdf.find_chromium` finds).
     """
     store = RecordStore(database_url)
     if init:
@@ -103,7 +106,8 @@ def create_app(
         redoc_url=None,
         openapi_url=None,  # served at /api/openapi.json behind login
     )
-    app.state.ctx = WebContext(store, settings, templates, RateLimiter(limit=login_rate_limit))
+    app.state.ctx = WebContext(store, settings, templates, RateLimiter(limit=login_rate_limit),
+                               pdf or PdfRenderer.default())
     app.state.research_key = key if key is not None else research_key_of(store)
     app.include_router(pages.router)
     app.include_router(api.router)
@@ -154,6 +158,10 @@ def create_app(
     @app.exception_handler(InputError)
     async def bad_input(request: Request, exc: InputError) -> Response:
         return _error(request, 422, str(exc))
+
+    @app.exception_handler(PdfUnavailable)
+    async def pdf_unavailable(request: Request, exc: PdfUnavailable) -> Response:
+        return _error(request, 503, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

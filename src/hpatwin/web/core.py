@@ -33,12 +33,14 @@ from hpatwin.records import models
 from hpatwin.records.entries import check_pseudonym
 from hpatwin.records.store import RecordStore
 from hpatwin.web import audit
+from hpatwin.web.pdf import PdfRenderer
 from hpatwin.web.security import (
     SESSION_COOKIE,
     Principal,
     SecurityConfig,
     check_csrf,
     resolve_session,
+    session_needs_write,
 )
 from hpatwin.web.tables import patient_clinics
 
@@ -129,12 +131,14 @@ class RateLimiter:
 
 @dataclass
 class WebContext:
-    """What every request needs: the store, security settings, templates, the login limiter."""
+    """What every request needs: the store, security settings, templates, the login limiter
+    and the PDF renderer of the patient report."""
 
     store: RecordStore
     config: SecurityConfig
     templates: Jinja2Templates
     limiter: RateLimiter
+    pdf: PdfRenderer = field(default_factory=PdfRenderer.default)
 
     @contextmanager
     def write(self, actor: str) -> Iterator[Session]:
@@ -179,7 +183,10 @@ async def authorize(request: Request) -> Principal | None:
     principal: Principal | None = None
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
-        with ctx.write("web") as db:
+        # a read transaction unless the session must be touched or deleted (most requests)
+        with ctx.store.reading() as db:
+            needs_write = session_needs_write(db, session_id, ctx.config)
+        with ctx.write("web") if needs_write else ctx.store.reading() as db:
             found = resolve_session(db, session_id, ctx.config)
             user = _user(db, found[0]) if found else None
             if found and user is not None:

@@ -1,4 +1,5 @@
-"""Server-rendered pages: login, patients, intake, sessions, biomarkers, plan, FHIR, admin, research.
+"""Server-rendered pages: login, patients, intake, sessions, biomarkers, plan, report, FHIR,
+admin, research.
 
 Every endpoint carries a policy (:func:`~hpatwin.web.core.allow` / ``public``) read by the one
 authorisation dependency of the router. Bad form input re-renders the form with a message
@@ -65,6 +66,7 @@ from hpatwin.web.core import (
     visible_pseudonyms,
 )
 from hpatwin.web.planning import planner_input
+from hpatwin.web.report import LABELS, build_report, clinician_sections, patient_sections
 from hpatwin.web.security import (
     SESSION_COOKIE,
     check_csrf,
@@ -695,6 +697,42 @@ async def make_plan(request: Request, pseudonym: str) -> Response:
         return _page(request, "plan.html", 422, pseudonym=pseudonym, latest=latest, form=form,
                      plan_html=None, error=str(exc))
     return _see_other(f"/patients/{pseudonym}/plan")
+
+
+# --------------------------------------------------------------------------------------
+# Patient report (HTML and PDF from one template)
+# --------------------------------------------------------------------------------------
+def _report_page(request: Request, pseudonym: str, *, standalone: bool) -> HTMLResponse:
+    ctx = context(request)
+    record = ctx.store.load(pseudonym)
+    data = build_report(record, ctx.config.clock(), charts=charts(record))
+    return _page(request, "report.html", r=data, clinician=clinician_sections(data),
+                 patient=patient_sections(data), labels=LABELS, standalone=standalone)
+
+
+@router.get("/patients/{pseudonym}/report")
+@allow(CLINICIAN)
+def report_page(request: Request, pseudonym: str) -> HTMLResponse:
+    """The patient report: a one-page clinician summary and a plain-language patient summary."""
+    ctx, me = context(request), current(request)
+    check_patient_access(ctx, me, pseudonym)
+    page = _report_page(request, pseudonym, standalone=False)
+    ctx.audit(me, "report.read", target=pseudonym, detail="html")
+    return page
+
+
+@router.get("/patients/{pseudonym}/report.pdf")
+@allow(CLINICIAN)
+def report_pdf(request: Request, pseudonym: str) -> Response:
+    """The same report as an A4 PDF download (Chromium print-to-PDF; 503 when unavailable)."""
+    ctx, me = context(request), current(request)
+    check_patient_access(ctx, me, pseudonym)
+    ctx.pdf.check()  # no Chromium: 503 before the record is read
+    page = _report_page(request, pseudonym, standalone=True)
+    pdf = ctx.pdf.render(bytes(page.body).decode("utf-8"))
+    ctx.audit(me, "report.read", target=pseudonym, detail="pdf")
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{pseudonym}-report.pdf"'})
 
 
 # --------------------------------------------------------------------------------------

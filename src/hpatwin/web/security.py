@@ -114,10 +114,25 @@ def new_session(db: Session, username: str, config: SecurityConfig) -> str:
     return session_id
 
 
+TOUCH_INTERVAL = timedelta(seconds=30)
+"""A session's last-seen time is written at most this often (one write per request cost a
+database write transaction on every page; idle expiry is therefore exact to 30 s)."""
+
+
+def session_needs_write(db: Session, session_id: str, config: SecurityConfig) -> bool:
+    """Whether :func:`resolve_session` would write: a live session seen over 30 s ago, or an
+    expired one to delete (read-only check; unknown sessions need no write)."""
+    row = db.execute(
+        select(web_sessions.c.last_seen_at).where(web_sessions.c.id_hash == _digest(session_id))
+    ).first()
+    return row is not None and config.now() - row[0] >= TOUCH_INTERVAL
+
+
 def resolve_session(
     db: Session, session_id: str, config: SecurityConfig
 ) -> tuple[str, str] | None:
-    """``(username, csrf_token)`` of a live session (touching it), else ``None`` (expired ones are deleted)."""
+    """``(username, csrf_token)`` of a live session (touching it when last seen 30 s or more
+    ago), else ``None`` (expired ones are deleted)."""
     key = _digest(session_id)
     row = db.execute(select(web_sessions).where(web_sessions.c.id_hash == key)).mappings().first()
     if row is None:
@@ -129,7 +144,10 @@ def resolve_session(
     ):
         db.execute(delete(web_sessions).where(web_sessions.c.id_hash == key))
         return None
-    db.execute(update(web_sessions).where(web_sessions.c.id_hash == key).values(last_seen_at=now))
+    if now - row["last_seen_at"] >= TOUCH_INTERVAL:
+        db.execute(
+            update(web_sessions).where(web_sessions.c.id_hash == key).values(last_seen_at=now)
+        )
     return str(row["username"]), str(row["csrf_token"])
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 
 from hpatwin.records.entries import PatientRecord
 from hpatwin.records.tracking import review_flags, timeline
@@ -75,20 +77,44 @@ def charts(record: PatientRecord) -> dict[str, str]:
 
 
 # Charts are pure functions of their series: a small in-process cache skips matplotlib when a
-# page is reloaded without new data (memory only; nothing is written anywhere).
-@lru_cache(maxsize=256)
+# page is reloaded without new data (memory only; nothing is written anywhere). Misses render
+# one at a time under a lock: pyplot's figure registry is not thread-safe (the server renders
+# from a thread pool), and when many clinicians open a patient just updated, the first
+# renders and the others wait for its result instead of drawing the same chart again.
+_CACHE_SIZE = 768
+_cache: OrderedDict[tuple[object, ...], str] = OrderedDict()
+_cache_lock = threading.Lock()
+_render_lock = threading.Lock()
+
+
+def _cached(key: tuple[object, ...], render: Callable[[], str]) -> str:
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    with _render_lock:
+        with _cache_lock:
+            if key in _cache:  # rendered by another request while this one waited
+                return _cache[key]
+        svg = render()
+        with _cache_lock:
+            _cache[key] = svg
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    return svg
+
+
 def _cached_score_chart(instrument: str, points: tuple[tuple[datetime, float], ...]) -> str:
-    return safe(lambda: score_chart(instrument, points), instrument)
+    return _cached(("score", instrument, points),
+                   lambda: safe(lambda: score_chart(instrument, points), instrument))
 
 
-@lru_cache(maxsize=256)
 def _cached_cortisol_chart(samples: tuple[tuple[datetime, float, str], ...]) -> str:
-    return safe(lambda: cortisol_chart(samples), "cortisol")
+    return _cached(("cortisol", samples), lambda: safe(lambda: cortisol_chart(samples), "cortisol"))
 
 
-@lru_cache(maxsize=256)
 def _cached_hrv_chart(points: tuple[tuple[datetime, float], ...]) -> str:
-    return safe(lambda: hrv_chart(points), "HRV")
+    return _cached(("hrv", points), lambda: safe(lambda: hrv_chart(points), "HRV"))
 
 
 def timeline_rows(record: PatientRecord) -> list[tuple[str, str, str]]:
