@@ -134,12 +134,18 @@ def candidate_protocols(
             "EA 2/100 Hz twice weekly",
             {"ea_sessions": ea_sessions(twice, "2/100")},
         ),
-        Protocol("ea_2hz_twice_weekly", "EA 2 Hz twice weekly", {"ea_sessions": ea_sessions(twice, "2")}),
         Protocol(
-            "ea_100hz_twice_weekly", "EA 100 Hz twice weekly", {"ea_sessions": ea_sessions(twice, "100")}
+            "ea_2hz_twice_weekly", "EA 2 Hz twice weekly", {"ea_sessions": ea_sessions(twice, "2")}
         ),
         Protocol(
-            "ea_2_100hz_once_weekly", "EA 2/100 Hz once weekly", {"ea_sessions": ea_sessions(once, "2/100")}
+            "ea_100hz_twice_weekly",
+            "EA 100 Hz twice weekly",
+            {"ea_sessions": ea_sessions(twice, "100")},
+        ),
+        Protocol(
+            "ea_2_100hz_once_weekly",
+            "EA 2/100 Hz once weekly",
+            {"ea_sessions": ea_sessions(once, "2/100")},
         ),
         Protocol(
             "ea_2_100hz_plus_snri",

@@ -56,11 +56,11 @@ def fit_dataset(fit: TwinFit) -> xr.Dataset:
             ("particle",),
             np.asarray(values, dtype=np.float64),
         )
-    values = fit.values()
+    natural = fit.values()
     for name in fit.prior.names:
         data[f"value__{name}"] = (
             ("particle",),
-            values[name],
+            natural[name],
             {"units": fit.prior.quantity(name).unit},
         )
     return xr.Dataset(
@@ -100,7 +100,9 @@ def load_fit(path: str | Path) -> TwinFit:
         with xr.open_dataset(source, engine="h5netcdf") as opened:
             dataset = opened.load()
     except (OSError, ValueError) as exc:
-        raise InputError(f"not a readable fit file ({type(exc).__name__})", source=source.name) from None
+        raise InputError(
+            f"not a readable fit file ({type(exc).__name__})", source=source.name
+        ) from None
     if dataset.attrs.get("format") != FORMAT:
         raise InputError(
             f"not an hpatwin fit file (format {dataset.attrs.get('format')!r}, expected {FORMAT})",
@@ -147,7 +149,9 @@ def load_fit(path: str | Path) -> TwinFit:
     )
 
 
-def save_forecast(result: Forecast, folder: str | Path, *, overwrite: bool = True) -> dict[str, Path]:
+def save_forecast(
+    result: Forecast, folder: str | Path, *, overwrite: bool = True
+) -> dict[str, Path]:
     """Write ``forecast.nc`` and ``forecast_summary.csv`` into ``folder`` (atomically)."""
     out = Path(folder)
     check_writable(out, folder=True)
