@@ -51,6 +51,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "trial": ("hpatwin.cli.trial_cmd", "Run an in-silico trial with a report."),
     "web": ("hpatwin.cli.web_cmd", "Administer the clinic web app (create users)."),
     "power": ("hpatwin.cli.power_cmd", "Power by simulation for a trial spec."),
+    "fit": ("hpatwin.cli.fit_cmd", "Fit the patient twin to one patient's record."),
+    "forecast": (
+        "hpatwin.cli.forecast_cmd",
+        "Forecast candidate protocols from a patient-twin fit.",
+    ),
 }
 #: modules of every command (kept for tools that walk them)
 COMMAND_MODULES: tuple[str, ...] = tuple(module for module, _ in COMMANDS.values())

@@ -52,6 +52,8 @@ DOSE_TIMES: dict[str, tuple[str, ...]] = {
 }
 #: defaults for what a session record does not hold, each listed in the notes when used
 DEFAULT_EA_POINTS = ("GV20", "EX-HN3", "ST36", "SP6")
+#: the electrode pair delivered EA is simulated on (pairing does not enter the model's inputs)
+CANONICAL_EA_PAIR = ("GV20", "EX-HN3")
 DEFAULT_DRY_NEEDLING = {"region": "cervical", "muscle": "upper_trapezius"}
 ASSUMED_AGE_YEARS = 45.0
 
@@ -296,16 +298,19 @@ def _session_entry(session: Any, day: int, notes: list[str]) -> tuple[str, dict[
         "EA tolerance is not recorded: the recorded intensity is taken as the patient's "
         "tolerance (relative intensity 1)"
     )
+    notes.append(
+        "EA points and electrode pairs do not change the model's inputs (frequency, intensity "
+        "and duration do): delivered EA is simulated on one canonical head pair"
+    )
     entry: dict[str, Any] = {
         **base,
         "duration_min": duration,
         "frequency": session.frequency_hz,
         "intensity_ma": intensity,
         "tolerance_ma": intensity,
-        "points": points,
+        "points": list(CANONICAL_EA_PAIR),
+        "electrode_pairs": [list(CANONICAL_EA_PAIR)],
     }
-    if session.electrode_pairs:
-        entry["electrode_pairs"] = [list(p) for p in session.electrode_pairs]
     return "ea_sessions", entry
 
 

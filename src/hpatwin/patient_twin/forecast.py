@@ -183,6 +183,7 @@ def forecast(
         base_provenance(
             model=fit.settings.model,
             fit_created_at=fit.created_at,
+            fit_last_day=last,
             seed=seed,
             horizon_days=horizon,
             draws=len(pick),
@@ -299,13 +300,15 @@ class SessionSixComparison:
 
 
 def compare_with_forecast(
-    earlier: Forecast, protocol: str, day: int, observed_phq9: float
+    earlier: Forecast | xr.Dataset, protocol: str, day: int, observed_phq9: float
 ) -> SessionSixComparison:
     """Compare an observed PHQ-9 with the forecast made earlier for that day.
 
-    The nearest forecast visit on or before ``day`` is used.
+    ``earlier`` is a :class:`Forecast` or its dataset (as written to ``forecast.nc``). The
+    nearest forecast visit on or before ``day`` is used.
     """
-    one = earlier.dataset["phq9"].sel(protocol=protocol)
+    dataset = earlier.dataset if isinstance(earlier, Forecast) else earlier
+    one = dataset["phq9"].sel(protocol=protocol)
     visits = np.asarray(one["day"].values)
     usable = visits[visits <= day]
     visit = int(usable.max()) if len(usable) else int(visits.min())
