@@ -10,9 +10,10 @@ the finished trials' patient tables (observed visit values of enrolled patients)
     standardised difference vs sham (target 0.1-0.35 SD) and vs usual care (0.35-0.7 SD;
     Vickers et al. IPD meta-analyses, Arch Intern Med 2012;172:1444 and J Pain 2018;19:455).
 ``macpherson_depression`` (``calibration_macpherson_depression.yaml``)
-    depression, 10 weekly 2 Hz sessions vs usual care: the baseline-adjusted PHQ-9 difference
-    at 3 months (target −1.5 to −3.5; MacPherson et al., PLoS Med 2013;10:e1001518, ACUDep:
-    −2.46), and sham vs usual care on PHQ-9 (target \\|g\\| ≤ 0.3, an assumption).
+    depression, 10 weekly manual acupuncture sessions (ACUDep's traditional, hand-stimulated
+    acupuncture) vs usual care: the baseline-adjusted PHQ-9 difference at 3 months (target
+    −1.5 to −3.5; MacPherson et al., PLoS Med 2013;10:e1001518, ACUDep: −2.46), and sham vs
+    usual care on PHQ-9 (target \\|g\\| ≤ 0.3, an assumption).
 ``time_course`` (``calibration_time_course.yaml``)
     comorbid patients, 2/100 Hz twice weekly: the number of sessions given when the median
     within-patient PHQ-9 improvement first reaches 20 % of baseline (target 4-6; source
@@ -259,20 +260,20 @@ def vickers_figures(spec: TrialSpec, patients: pd.DataFrame) -> dict[str, Any]:
 
 
 def macpherson_figures(spec: TrialSpec, patients: pd.DataFrame) -> dict[str, Any]:
-    """PHQ-9 at the last visit: EA vs usual care (points) and sham vs usual care (|g|)."""
+    """PHQ-9 at the last visit: acupuncture vs usual care (points) and sham vs usual care (|g|)."""
     day = spec.visits_days[-1]
-    ea = compare(patients, "ea_2hz", "usual_care", "phq9", day)
+    acupuncture = compare(patients, "acupuncture", "usual_care", "phq9", day)
     sham = compare(patients, "sham", "usual_care", "phq9", day)
     return {
-        "comparisons": [asdict(ea), asdict(sham)],
+        "comparisons": [asdict(acupuncture), asdict(sham)],
         "targets": [
             Target(
-                "PHQ-9 difference, EA vs usual care at 3 months",
-                ea.difference,
+                "PHQ-9 difference, manual acupuncture vs usual care at 3 months",
+                acupuncture.difference,
                 -3.5,
                 -1.5,
                 "points",
-                f"effect size {ea.effect_size:.2f} SD",
+                f"effect size {acupuncture.effect_size:.2f} SD",
             ),
             Target(
                 "PHQ-9 |g|, sham vs usual care at 3 months",

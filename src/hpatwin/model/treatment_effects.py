@@ -170,7 +170,10 @@ def add_treatment_effects(b: ModelBuilder) -> TreatmentEffects:
         "1",
         "manual needling as a fraction of low-frequency EA drive",
         "manual de-qi stimulation recruits the same afferents with a weaker, "
-        "irregular drive; EA vs manual differed little in chronic low back pain over 12 sessions (a Brazilian RCT, secondary summary)",
+        "irregular drive; EA vs manual differed little in chronic low back pain over 12 sessions (a Brazilian RCT, secondary summary). "
+        "Not tuned; checked against ACUDep (MacPherson 2013: manual acupuncture, a mean of 10 "
+        "weekly sessions, PHQ-9 −2.46 vs usual care at 3 months; calibration target −1.5 to "
+        "−3.5): with 0.3 the calibration trial gives −2.05 at 300 per arm (docs/treatments.md)",
         upper=2,
     )
     # acute release follows the drive itself; alternation's synergy acts on the course (the
@@ -216,10 +219,11 @@ def add_treatment_effects(b: ModelBuilder) -> TreatmentEffects:
         "1/min",
         "course build-up per minute of full drive",
         "calibrated (hpatwin.cohorts.treatment_calibration, docs/treatments.md): with it, EA vs usual "
-        "care gives pain NRS ≈ 0.5 SD (Vickers 2012/2018) and PHQ-9 ≈ −2.5 at 3 months after "
-        "10 sessions (MacPherson 2013); was 0.0115 (course state ≈ 1 twice weekly), which gave "
-        "PHQ-9 −3.9, then 0.005, which with the enrolment exacerbation and the non-specific "
-        "mood relief gave PHQ-9 −2.9",
+        "care gives pain NRS ≈ 0.5 SD (Vickers 2012/2018) and 10 weekly manual acupuncture "
+        "sessions give PHQ-9 −2.05 vs usual care at 3 months (MacPherson 2013, ACUDep: −2.46); was "
+        "0.0115 (course state ≈ 1 twice weekly), which gave PHQ-9 −3.9, then 0.005, which with "
+        "the enrolment exacerbation and the non-specific mood relief gave PHQ-9 −2.9 (both with "
+        "ACUDep's acupuncture modelled as 2 Hz EA, which ACUDep did not use)",
         upper=1,
     )
     course_half = par(
