@@ -46,7 +46,10 @@ from hpatwin.simulation.provenance import base_provenance
 
 Array = NDArray[np.float64]
 DEFAULT_HORIZON_DAYS = 84
-DEFAULT_DRAWS = 256
+#: posterior draws simulated per protocol, and observation replicates drawn per latent course
+#: (the predictive spread is mostly observation noise, which costs no simulation)
+DEFAULT_DRAWS = 128
+DEFAULT_REPLICATES = 4
 INTERVALS = (0.50, 0.80, 0.95)
 QUANTILES = (0.025, 0.10, 0.25, 0.50, 0.75, 0.90, 0.975)
 _RESPONSE, _REMISSION = criteria_for("phq9", ["response", "remission"])
@@ -134,9 +137,14 @@ def forecast(
     *,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
     draws: int = DEFAULT_DRAWS,
+    replicates: int = DEFAULT_REPLICATES,
     seed: int = 0,
 ) -> Forecast:
-    """Forecast ``fit`` under each protocol (default: :func:`candidate_protocols`)."""
+    """Forecast ``fit`` under each protocol (default: :func:`candidate_protocols`).
+
+    ``draws`` posterior draws are simulated per protocol; each latent course is observed
+    ``replicates`` times, so the predictive has ``draws × replicates`` members.
+    """
     started = time.perf_counter()
     last = fit.data.last_day
     horizon = max(horizon_days, last + 7)
@@ -151,7 +159,10 @@ def forecast(
     states = {k: v[pick] for k, v in fit.baseline_states.items()}
     days = _visit_days(last, horizon)
     settings = ObservationSettings.default()
-    draw_ids = np.arange(len(pick), dtype=np.int64)
+    if replicates < 1:
+        raise ValueError(f"replicates: {replicates} must be ≥ 1")
+    observed_pick = np.tile(pick, replicates)
+    draw_ids = np.arange(len(observed_pick), dtype=np.int64)
     per_protocol: list[xr.Dataset] = []
     for protocol in chosen:
         result = runner.run(
@@ -159,10 +170,10 @@ def forecast(
         )
         day_index = np.asarray(days, dtype=np.int64)
         latent = {
-            "phq9": result.day_means("phq9_expected", day_index),
-            "pain_nrs": result.day_means("pain_nrs_expected", day_index),
+            "phq9": np.tile(result.day_means("phq9_expected", day_index), (1, replicates)),
+            "pain_nrs": np.tile(result.day_means("pain_nrs_expected", day_index), (1, replicates)),
         }
-        observed = _observed(latent, days, fit, draw_ids, seed, settings, pick)
+        observed = _observed(latent, days, fit, draw_ids, seed, settings, observed_pick)
         per_protocol.append(
             xr.Dataset(
                 {
@@ -187,6 +198,7 @@ def forecast(
             seed=seed,
             horizon_days=horizon,
             draws=len(pick),
+            replicates=replicates,
             prior_based=int(fit.prior_based),
             protocols=[p.name for p in chosen],
         )

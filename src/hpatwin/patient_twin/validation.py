@@ -55,12 +55,14 @@ from hpatwin.patient_twin.fit import FitSettings, TwinFit, fit_patient, prior_fi
 from hpatwin.patient_twin.forecast import forecast
 from hpatwin.patient_twin.priors import POPULATION_FITTED, TwinPrior, twin_prior
 from hpatwin.patient_twin.protocols import Protocol, ea_sessions
-from hpatwin.patient_twin.runs import ParticleRunner
+from hpatwin.patient_twin.runs import ParticleRunner, RunSettings
 from hpatwin.patient_twin.smc import SMCSettings
 from hpatwin.trials.population import PARAMETER_PREFIX, counter_normals, generate_population
 from hpatwin.trials.spec import PopulationSpec
 
 Array = NDArray[np.float64]
+#: virtual patients are simulated as trials simulate them: 5-min steps with ultradian pulses
+TRUTH_RUN = RunSettings(dt_min=5.0)
 KNOWN, STEP_DOWN, SWITCH = "continue_ea", "step_down_ea", "switch_to_snri"
 
 
@@ -80,7 +82,7 @@ class ValidationSettings:
     horizon_days: int = 84
     phenotype: str = "comorbid"
     batch: int = 50
-    draws: int = 200
+    draws: int = 128
     reference_particles: int = 512
     fit: FitSettings = field(
         default_factory=lambda: FitSettings(smc=SMCSettings(n_particles=512, n_islands=4))
@@ -153,7 +155,7 @@ def _truth_runner(settings: ValidationSettings, table: pd.DataFrame) -> Particle
     runner = ParticleRunner(
         twin_prior(age_years=None, phenotype=settings.phenotype),
         PatientData(treatment=_history(settings)),
-        settings.fit.run,
+        TRUTH_RUN,
     )
     factors = [
         PatientData(age_years=float(a), sex=str(s)).patient_factors()
