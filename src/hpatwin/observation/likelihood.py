@@ -12,7 +12,9 @@ latent base (:func:`~hpatwin.observation.fluctuation.base_logit`) plus the AR(1)
 fluctuation ``z`` plus answer noise ``e``: ``u = base + z + e``. The answer noise is the
 exact variance of the ordinal item model around the latent total (PHQ-9: nine items; NRS:
 the rating noise plus rounding), carried to the logit scale by its slope
-(``(max + 1)·q(1 − q)``). A Kalman filter over the visits gives each particle's exact
+(``(max + 1)·q(1 − q)``) and inflated by ``score_answer_variance_inflation`` (the slope is
+taken at the latent level, which understates the noise once the fluctuation moves it; the
+factor is calibrated on the layer's own draws). A Kalman filter over the visits gives each particle's exact
 log-likelihood of this linear-Gaussian approximation and the fluctuation it estimates at
 the last visit, from which the forecast continues
 (:func:`~hpatwin.observation.fluctuation.conditioned_paths`).
@@ -170,7 +172,10 @@ def score_filter(
     clipped = np.clip(latent, 0.0, maximum)
     base = base_logit(clipped, maximum, sd_logit)
     slope = (maximum + 1.0) * expit(base) * (1.0 - expit(base))
-    noise_var = answer_variance(measure, clipped, settings) / np.maximum(slope, 1e-6) ** 2
+    inflation = settings.value("score_answer_variance_inflation")
+    noise_var = (
+        inflation * answer_variance(measure, clipped, settings) / np.maximum(slope, 1e-6) ** 2
+    )
     residual = observed_logit(observed, measure)[:, None] - base
 
     mean = np.zeros(n_particles)

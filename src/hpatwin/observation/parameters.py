@@ -246,6 +246,22 @@ PARAMETERS: tuple[Parameter, ...] = (
         "0.5·√((1 − 0.64)/0.64) = 0.375 (tests/observation/test_observation.py)",
         upper=2.0,
     ),
+    # ---------------------------------------------------------------- likelihood
+    _p(
+        "score_answer_variance_inflation",
+        1.5,
+        "1",
+        "factor on the answer-noise variance of PHQ-9 and NRS in the likelihood's "
+        "logit-scale Kalman filter (hpatwin.observation.likelihood)",
+        "assumption",
+        _A,
+        rationale="the filter carries the answer noise to the logit scale at the latent "
+        "level, which understates it once the fluctuation moves the level (residual SD "
+        "1.04-1.14 on the layer's own draws); 1.5 brings the one-step residuals to SD "
+        "0.94-1.04 across PHQ-9 and NRS levels (tests/observation/test_likelihood.py)",
+        lower=1.0,
+        upper=4.0,
+    ),
 )
 
 
