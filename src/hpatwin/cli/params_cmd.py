@@ -8,6 +8,8 @@ from hpatwin.model import default_registry
 from hpatwin.observation.parameters import MODEL as OBSERVATION_MODEL
 from hpatwin.observation.parameters import PARAMETERS as OBSERVATION_PARAMETERS
 from hpatwin.parameters import Evidence
+from hpatwin.patient_twin.parameters import MODEL as TWIN_MODEL
+from hpatwin.patient_twin.parameters import PARAMETERS as TWIN_PARAMETERS
 
 
 @click.command("params")
@@ -29,10 +31,12 @@ def command(model: str | None, evidence: str | None, fmt: str) -> None:
     """List every model parameter with value, unit, evidence level and source.
 
     The observation layer's parameters (measurement error, fluctuation) are listed as
-    model ``observation``.
+    model ``observation``, the patient twin's own (prior spreads, noise of clinic data) as
+    ``patient_twin``.
     """
     registry = default_registry()
     registry.add_model(OBSERVATION_MODEL, OBSERVATION_PARAMETERS)
+    registry.add_model(TWIN_MODEL, TWIN_PARAMETERS)
     try:
         chosen = registry.select(model=model, evidence=evidence)
     except ValueError as err:
