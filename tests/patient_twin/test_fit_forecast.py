@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from hpatwin.errors import InputError
 from hpatwin.patient_twin.data import PatientData
 from hpatwin.patient_twin.fit import FitSettings, TwinFit, data_flags, fit_patient, summary_lines
-from hpatwin.patient_twin.forecast import compare_with_forecast, forecast
+from hpatwin.patient_twin.forecast import _recorded_session6, compare_with_forecast, forecast
 from hpatwin.patient_twin.protocols import candidate_protocols, ea_sessions
 from hpatwin.patient_twin.smc import SMCSettings
 from hpatwin.patient_twin.store import load_fit, save_fit, save_forecast
@@ -140,3 +141,12 @@ def test_fit_and_forecast_files_round_trip(severe: TwinFit, tmp_path: Path) -> N
         load_fit(not_a_fit)
     with pytest.raises(InputError, match="no such fit file"):
         load_fit(tmp_path / "missing.nc")
+
+
+def test_session6_already_recorded_is_read_from_the_record() -> None:
+    data = PatientData.from_arrays(phq9=[(0, 20), (17, 14), (21, 9)], nrs=[(0, 8), (17, 3)])
+    fit = SimpleNamespace(data=data)
+    flagged = _recorded_session6(fit, 17)  # type: ignore[arg-type]
+    assert flagged is not None and flagged["p_session6_flag"] == 1.0  # PHQ-9 20 → 14
+    assert flagged["session6_from_record"] and flagged["session6_visit_day"] == 17
+    assert _recorded_session6(fit, 30) is None  # type: ignore[arg-type]

@@ -15,7 +15,8 @@ at the horizon, with the clinic's criteria (:mod:`hpatwin.clinic.outcomes`); and
 session-6 review flag — the probability that, at the first visit after the sixth needling
 session, PHQ-9 or NRS has not responded (the rule of :mod:`hpatwin.records.tracking`), with
 the patient's own 80 % band there so the observed value can be compared when it comes
-(:func:`compare_with_forecast`).
+(:func:`compare_with_forecast`); when session 6 is already in the record, the flag is read
+from the recorded scores (``session6_from_record``).
 
 Example
 -------
@@ -246,6 +247,11 @@ def _summary(
             "p_pain_response": float(_responded(_NRS_RESPONSE, baseline_nrs, nrs_end).mean()),
         }
         session6 = _session6_day(fit.data.session_days, protocol)
+        recorded = _recorded_session6(fit, session6)
+        if recorded is not None:
+            row.update(recorded)
+            rows.append(row)
+            continue
         visits = np.asarray(one["day"].values)
         after = visits[visits >= session6] if session6 is not None else np.array([])
         if session6 is not None and len(after):
@@ -258,6 +264,7 @@ def _summary(
             row.update(
                 session6_day=session6,
                 session6_visit_day=visit,
+                session6_from_record=False,
                 p_session6_flag=float(no_response.mean()),
                 session6_phq9_p10=float(np.quantile(phq6, 0.10)),
                 session6_phq9_p90=float(np.quantile(phq6, 0.90)),
@@ -266,6 +273,7 @@ def _summary(
             row.update(
                 session6_day=np.nan,
                 session6_visit_day=np.nan,
+                session6_from_record=False,
                 p_session6_flag=np.nan,
                 session6_phq9_p10=np.nan,
                 session6_phq9_p90=np.nan,
@@ -274,6 +282,38 @@ def _summary(
     table = pd.DataFrame(rows)
     table.attrs["horizon_days"] = horizon
     return table
+
+
+def _recorded_session6(fit: TwinFit, session6: int | None) -> dict[str, Any] | None:
+    """The session-6 review from the record itself when it already happened (0 or 1)."""
+    phq9 = fit.data.phq9
+    if session6 is None or not phq9.size or session6 > fit.data.last_day:
+        return None
+    after = np.flatnonzero(phq9.days >= session6)
+    if not len(after) or phq9.days[0] != 0:
+        return None
+    k = int(after[0])
+    baseline = np.array([phq9.values[0]])
+    follow = np.array([phq9.values[k]])
+    flagged = _responded(_RESPONSE, baseline, follow)[0] == 0
+    nrs = fit.data.nrs
+    nrs_after = np.flatnonzero(nrs.days >= session6)
+    if nrs.size and nrs.days[0] == 0 and len(nrs_after):
+        j = int(nrs_after[0])
+        flagged = (
+            flagged
+            or _responded(_NRS_RESPONSE, np.array([nrs.values[0]]), np.array([nrs.values[j]]))[0]
+            == 0
+        )
+    value = float(phq9.values[k])
+    return {
+        "session6_day": session6,
+        "session6_visit_day": int(phq9.days[k]),
+        "session6_from_record": True,
+        "p_session6_flag": 1.0 if flagged else 0.0,
+        "session6_phq9_p10": value,
+        "session6_phq9_p90": value,
+    }
 
 
 @dataclass(frozen=True)
