@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -31,10 +32,13 @@ from hpatwin.clinic.cortisol import MAYO_LCMS_REFERENCE, convert_cortisol
 from hpatwin.clinic.instruments import get_spec
 from hpatwin.clinic.outcomes import criteria_for
 
-__all__ = ["cortisol_chart", "hrv_chart", "safe", "score_chart"]
+__all__ = ["RENDER_LOCK", "cortisol_chart", "hrv_chart", "safe", "score_chart"]
 
 _BAND_COLOURS = ("#e8f5e9", "#fffde7", "#fff3e0", "#ffe0b2", "#ffcdd2")
 plt.rcParams["svg.hashsalt"] = "hpatwin"  # deterministic ids in the SVG
+RENDER_LOCK = threading.Lock()
+"""Held while pyplot draws: its figure registry is not thread-safe, and the server renders
+from a thread pool (page charts) and from the forecast worker (fan charts)."""
 
 
 def _num(when: datetime) -> float:

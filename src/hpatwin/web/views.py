@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from hpatwin.records.entries import PatientRecord
 from hpatwin.records.tracking import review_flags, timeline
-from hpatwin.web.charts import cortisol_chart, hrv_chart, safe, score_chart
+from hpatwin.web.charts import RENDER_LOCK, cortisol_chart, hrv_chart, safe, score_chart
 
 __all__ = ["ASSESSMENT_DUE_DAYS", "Flags", "charts", "flags", "research_row"]
 
@@ -84,7 +84,6 @@ def charts(record: PatientRecord) -> dict[str, str]:
 _CACHE_SIZE = 768
 _cache: OrderedDict[tuple[object, ...], str] = OrderedDict()
 _cache_lock = threading.Lock()
-_render_lock = threading.Lock()
 
 
 def _cached(key: tuple[object, ...], render: Callable[[], str]) -> str:
@@ -92,7 +91,7 @@ def _cached(key: tuple[object, ...], render: Callable[[], str]) -> str:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    with _render_lock:
+    with RENDER_LOCK:
         with _cache_lock:
             if key in _cache:  # rendered by another request while this one waited
                 return _cache[key]
