@@ -85,7 +85,14 @@ from hpatwin.web.security import (
 )
 from hpatwin.web.tables import patient_clinics
 from hpatwin.web.users import check_login, create_user, disable_user, list_users
-from hpatwin.web.views import charts, flags, research_row, timeline_rows
+from hpatwin.web.views import (
+    charts,
+    flags,
+    list_rows,
+    record_versions,
+    research_row,
+    timeline_rows,
+)
 
 __all__ = ["router"]
 
@@ -236,14 +243,12 @@ def patient_list(request: Request, q: str = "") -> HTMLResponse:
     ctx, me = context(request), current(request)
     with ctx.store.reading() as db:
         mine = visible_pseudonyms(db, me)
-    rows = []
+        versions = record_versions(db)
     needle = q.strip().casefold()
-    for stored in ctx.store.patients():
-        pseudonym = stored.entry.pseudonym
-        if pseudonym not in mine or needle not in pseudonym.casefold():
-            continue
-        record = ctx.store.load(pseudonym)
-        rows.append((pseudonym, len(record.sessions), flags(record, ctx.config.clock())))
+    wanted = {p for p in mine if needle in p.casefold()}
+    now = ctx.config.clock()
+    rows = [(pseudonym, row.sessions, row.flags(now))
+            for pseudonym, row in list_rows(ctx.store, wanted, versions).items()]
     rows.sort(key=lambda r: (-r[2].open_alerts, -len(r[2].review), r[0]))
     ctx.audit(me, "patient.list", detail=f"rows={len(rows)}")
     return _page(request, "patients.html", rows=rows, q=q)
