@@ -12,7 +12,9 @@ own patients: the patient list, a patient page,
 the report page, an intake form, the JSON API, or a write with the session's CSRF token (a
 PHQ-9 or a session log), with an optional think time between actions. The timed window
 starts once every clinician has logged in (20 argon2id logins at once take the server's
-CPU for seconds); login latency is reported on its own, not among the pages.
+CPU for seconds) and opened each of their patients once (a warm-up, as on a server that has
+been running: list rows and charts cached; ``--no-warm-up`` measures a cold start); login
+and warm-up latencies are reported on their own, not among the pages.
 
 Afterwards: every response must have had its expected status (200 for reads, 303 after a
 write; anything else, 4xx or 5xx, is an error); every write the server acknowledged must
@@ -226,8 +228,9 @@ def _phq9_items(rng: random.Random) -> list[int]:
 
 def run_clinician(me: Clinician, username: str, port: int, window: list[float],
                   logged_in: threading.Barrier, n_clinicians: int, think_s: float, seed: int,
-                  base: datetime, patients: list[str]) -> None:
-    """One clinician's loop: log in, wait for the others, then act on their own patients."""
+                  base: datetime, patients: list[str], warm_up: bool = True) -> None:
+    """One clinician's loop: log in (and, with ``warm_up``, open each of their patients once),
+    wait for the others, then act on their own patients for the timed window."""
     rng = random.Random(seed * 1000 + me.index)
     browser = Browser(port)
     try:
@@ -240,6 +243,9 @@ def run_clinician(me: Clinician, username: str, port: int, window: list[float],
             me.errors.append("login: failed")
             logged_in.abort()  # the others stop waiting
             return
+        # not timed: a server that has been up has the list rows and these charts cached
+        for path in ["/patients", *(f"/patients/{p}" for p in patients)] if warm_up else []:
+            _timed(me, "warm_up", lambda path=path: browser.request("GET", path), 200)
         try:
             logged_in.wait()  # the timed window starts when every clinician has logged in
         except threading.BrokenBarrierError:
@@ -339,8 +345,8 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 
 
 def run(clinicians: int, seconds: float, think_s: float = 0.0, seed: int = 1,
-        folder: Path | None = None, per_clinician: int = PATIENTS_PER_CLINICIAN
-        ) -> dict[str, Any]:
+        folder: Path | None = None, per_clinician: int = PATIENTS_PER_CLINICIAN,
+        warm_up: bool = True) -> dict[str, Any]:
     """Run the load test and return its results (see the module docstring)."""
     with tempfile.TemporaryDirectory(prefix="hpatwin-load-") as tmp:
         root = folder or Path(tmp)
@@ -375,7 +381,7 @@ def run(clinicians: int, seconds: float, think_s: float = 0.0, seed: int = 1,
                 threads = [
                     threading.Thread(target=run_clinician, args=(
                         me, name, port, window, logged_in, clinicians, think_s, seed, base,
-                        caseload(me.index, per_clinician)),
+                        caseload(me.index, per_clinician), warm_up),
                         daemon=True)
                     for me, name in zip(results, names, strict=True)
                 ]
@@ -398,8 +404,8 @@ def run(clinicians: int, seconds: float, think_s: float = 0.0, seed: int = 1,
     for me in results:
         for kind, values in me.latencies.items():
             by_kind.setdefault(kind, []).extend(values)
-    pages = [v for kind, values in by_kind.items() if kind not in ("login", "login_form")
-             for v in values]
+    pages = [v for kind, values in by_kind.items()
+             if kind not in ("login", "login_form", "warm_up") for v in values]
     errors = [e for me in results for e in me.errors]
     return {
         "clinicians": clinicians,
@@ -408,6 +414,7 @@ def run(clinicians: int, seconds: float, think_s: float = 0.0, seed: int = 1,
         "load_average_after": list(os.getloadavg()),
         "seconds": seconds,
         "think_s": think_s,
+        "warm_up": warm_up,
         "elapsed_s": elapsed,
         "requests": sum(len(v) for v in by_kind.values()),
         "page_requests": len(pages),
@@ -427,7 +434,7 @@ def _print(result: dict[str, Any]) -> None:
     print(f"load average before {result['load_average_before']}, "
           f"after {result['load_average_after']}")
     print(f"{result['clinicians']} clinicians ({result['patients']} patients) x "
-          f"{result['seconds']:g} s "
+          f"{result['seconds']:g} s, {'after a warm-up' if result['warm_up'] else 'cold start'} "
           f"(think {result['think_s']:g} s): {result['requests']} requests, "
           f"{result['throughput_rps']:.1f} req/s, {result['errors']} errors, "
           f"writes acknowledged {result['acknowledged_phq9']} PHQ-9 + "
@@ -456,6 +463,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clinicians", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--no-warm-up", dest="warm_up", action="store_false",
+                        help="start the timed window on a cold server (no chart or list cached)")
     parser.add_argument("--think-ms", type=float, default=0.0,
                         help="mean think time between a clinician's actions (exponential)")
     parser.add_argument("--seed", type=int, default=1)
@@ -467,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--clinicians 1-200, --seconds up to 3600 and --patients-per-clinician "
                      "1-20 (a bounded test)")
     result = run(options.clinicians, options.seconds, options.think_ms / 1000, options.seed,
-                 per_clinician=options.patients_per_clinician)
+                 per_clinician=options.patients_per_clinician, warm_up=options.warm_up)
     _print(result)
     if options.json:
         options.json.parent.mkdir(parents=True, exist_ok=True)

@@ -140,6 +140,7 @@ class ListRow:
 
 _LIST_CACHE_SIZE = 8192
 _list_cache: OrderedDict[tuple[str, tuple[int, ...]], ListRow] = OrderedDict()
+_list_fill_lock = threading.Lock()
 
 
 def list_rows(
@@ -156,24 +157,36 @@ def list_rows(
     >>> list_rows(store, {"p1"}, versions)["p1"].sessions
     0
     """
-    out: dict[str, ListRow] = {}
-    for pseudonym in sorted(pseudonyms & versions.keys()):
-        key = (pseudonym, versions[pseudonym])
-        with _cache_lock:
+    keys = {p: (p, versions[p]) for p in sorted(pseudonyms & versions.keys())}
+    out = _cached_rows(keys)
+    if len(out) < len(keys):
+        # misses are loaded by one request at a time: when many clinicians open the list
+        # after a restart, one loads each record and the others take its rows
+        with _list_fill_lock:
+            out = _cached_rows(keys)
+            for pseudonym, key in keys.items():
+                if pseudonym in out:
+                    continue
+                record = store.load(pseudonym)
+                out[pseudonym] = row = ListRow(
+                    len(record.sessions), len(record.open_alerts),
+                    tuple(f.message() for f in review_flags(record)), _latest_times(record))
+                with _cache_lock:
+                    _list_cache[key] = row
+                    while len(_list_cache) > _LIST_CACHE_SIZE:
+                        _list_cache.popitem(last=False)
+    return {p: out[p] for p in keys}
+
+
+def _cached_rows(keys: dict[str, tuple[str, tuple[int, ...]]]) -> dict[str, ListRow]:
+    found: dict[str, ListRow] = {}
+    with _cache_lock:
+        for pseudonym, key in keys.items():
             row = _list_cache.get(key)
             if row is not None:
                 _list_cache.move_to_end(key)
-        if row is None:
-            record = store.load(pseudonym)
-            row = ListRow(len(record.sessions), len(record.open_alerts),
-                          tuple(f.message() for f in review_flags(record)),
-                          _latest_times(record))
-            with _cache_lock:
-                _list_cache[key] = row
-                while len(_list_cache) > _LIST_CACHE_SIZE:
-                    _list_cache.popitem(last=False)
-        out[pseudonym] = row
-    return out
+                found[pseudonym] = row
+    return found
 
 
 def charts(record: PatientRecord) -> dict[str, str]:
