@@ -43,6 +43,7 @@ import secrets
 import shutil
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -79,6 +80,8 @@ LOG = logging.getLogger("hpatwin.web.forecast")
 RESULT_FILE = "forecast.json"
 FORMAT_VERSION = 1
 MEASURES = ("phq9", "pain_nrs")
+STORED_CACHE_SIZE = 64
+"""Stored forecasts kept in memory once read (the newest of each patient viewed lately)."""
 IDLE_EXIT_S = 60.0
 """The worker thread ends after this long without work (a new request starts it again)."""
 
@@ -338,7 +341,7 @@ class ForecastJobs:
         self._jobs: dict[str, ForecastJob] = {}
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
-        self._stored: dict[Path, StoredForecast] = {}
+        self._stored: OrderedDict[Path, StoredForecast] = OrderedDict()
 
     # ---- requests -------------------------------------------------------------------
     def submit(self, record: PatientRecord, actor: str) -> tuple[ForecastJob, bool]:
@@ -382,10 +385,14 @@ class ForecastJobs:
         newest = folders[-1]
         with self._lock:
             cached = self._stored.get(newest)
+            if cached is not None:
+                self._stored.move_to_end(newest)
         if cached is None:
             cached = load_stored(newest)
             with self._lock:
                 self._stored[newest] = cached
+                while len(self._stored) > STORED_CACHE_SIZE:  # the SVGs are ~0.3 MB a forecast
+                    self._stored.popitem(last=False)
         return cached
 
     def wait(self, timeout: float = 600.0) -> bool:
