@@ -2,13 +2,19 @@
 
 Starts the real app (uvicorn in a child process, the same settings as ``hpatwin serve``)
 on 127.0.0.1 with a fresh SQLite database seeded like ``hpatwin web seed-demo`` plus one
-clinician user per simulated clinician in the demo clinic. Each clinician (a thread with
-its own keep-alive connection and cookies) logs in with the login form's CSRF token, then
-until the time is up picks an action at random (seeded): the patient list, a patient page,
+clinician user per simulated clinician in the demo clinic, each with their own caseload of
+``--patients-per-clinician`` patients (3 by default: 60 patients for 20 clinicians, plus the
+4 demo patients, 8 weeks of PHQ-9, NRS and EA sessions each). As in a clinic, a clinician
+works on their own patients (the patient list still shows the whole clinic). Each clinician
+(a thread with its own keep-alive connection and cookies) logs in with the login form's
+CSRF token, then until the time is up picks an action at random (seeded), on one of their
+own patients: the patient list, a patient page,
 the report page, an intake form, the JSON API, or a write with the session's CSRF token (a
 PHQ-9 or a session log), with an optional think time between actions. The timed window
 starts once every clinician has logged in (20 argon2id logins at once take the server's
-CPU for seconds); login latency is reported on its own, not among the pages.
+CPU for seconds) and opened each of their patients once (a warm-up, as on a server that has
+been running: list rows and charts cached; ``--no-warm-up`` measures a cold start); login
+and warm-up latencies are reported on their own, not among the pages.
 
 Afterwards: every response must have had its expected status (200 for reads, 303 after a
 write; anything else, 4xx or 5xx, is an error); every write the server acknowledged must
@@ -50,13 +56,16 @@ import uvicorn
 from sqlalchemy import func, select
 
 from hpatwin.records import models
+from hpatwin.records.entries import AssessmentEntry, PatientEntry, SessionEntry
 from hpatwin.records.store import RecordStore
 from hpatwin.web.app import configure_logging, create_app, init_database
+from hpatwin.web.core import assign_clinic
 from hpatwin.web.demo import DEMO_CLINIC, seed_demo
 from hpatwin.web.users import create_user
 
 PASSWORD = "load-test-password-2024"
-PATIENTS = ("demo-001", "demo-002", "demo-003", "demo-004")
+PATIENTS_PER_CLINICIAN = 3
+WEEKS = 8
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 # (action, weight): reads dominate, as in a clinic
 ACTIONS = (
@@ -133,14 +142,43 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def prepare(url: str, clinicians: int) -> list[str]:
-    """Seed the demo clinic and create the clinician users; return their names."""
+def caseload(index: int, per_clinician: int) -> list[str]:
+    """The pseudonyms of clinician ``index``'s own patients."""
+    return [f"load-{index:03d}-{k}" for k in range(per_clinician)]
+
+
+def _seed_caseload(store: RecordStore, pseudonyms: list[str], rng: random.Random) -> None:
+    """Weekly PHQ-9, NRS and an EA session for 8 weeks (like the demo patients)."""
+    start = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(
+        weeks=WEEKS)
+    with store.writing("bench") as w:
+        for pseudonym in pseudonyms:
+            w.add_patient(PatientEntry(pseudonym, birth_year=rng.randint(1950, 1995),
+                                       sex=rng.choice(("female", "male"))))
+            assign_clinic(w.session, pseudonym, DEMO_CLINIC)
+            level, slope = rng.uniform(1.2, 2.6), rng.uniform(0.0, 0.15)
+            for week in range(WEEKS):
+                day = start + timedelta(weeks=week)
+                current = max(0.0, level - slope * week * level)
+                items = [min(3, max(0, round(current + rng.uniform(-0.6, 0.6)))) for _ in range(8)]
+                w.add_assessment(pseudonym, AssessmentEntry("phq9", day, (*items, 0)))
+                w.add_assessment(pseudonym, AssessmentEntry(
+                    "nrs", day + timedelta(minutes=2), (rng.randint(3, 8),)))
+                w.add_session(pseudonym, SessionEntry(
+                    day + timedelta(minutes=15), 30, "ea", points=("LI4", "PC6", "GV20"),
+                    electrode_pairs=(("LI4", "PC6"),), frequency_hz="2/100", intensity_ma=2.5))
+
+
+def prepare(url: str, clinicians: int, per_clinician: int = PATIENTS_PER_CLINICIAN) -> list[str]:
+    """Seed the demo clinic, the clinician users and their caseloads; return the users' names."""
     store = RecordStore(url)
     init_database(store)
     seed_demo(store)
     names = [f"load_dr_{i:03d}" for i in range(clinicians)]
-    for name in names:
+    rng = random.Random(20241204)
+    for index, name in enumerate(names):
         create_user(store, name, "clinician", DEMO_CLINIC, PASSWORD, actor="bench")
+        _seed_caseload(store, caseload(index, per_clinician), rng)
     store.close()
     return names
 
@@ -190,8 +228,9 @@ def _phq9_items(rng: random.Random) -> list[int]:
 
 def run_clinician(me: Clinician, username: str, port: int, window: list[float],
                   logged_in: threading.Barrier, n_clinicians: int, think_s: float, seed: int,
-                  base: datetime) -> None:
-    """One clinician's loop: log in, wait for the others, then act for the timed window."""
+                  base: datetime, patients: list[str], warm_up: bool = True) -> None:
+    """One clinician's loop: log in (and, with ``warm_up``, open each of their patients once),
+    wait for the others, then act on their own patients for the timed window."""
     rng = random.Random(seed * 1000 + me.index)
     browser = Browser(port)
     try:
@@ -204,6 +243,9 @@ def run_clinician(me: Clinician, username: str, port: int, window: list[float],
             me.errors.append("login: failed")
             logged_in.abort()  # the others stop waiting
             return
+        # not timed: a server that has been up has the list rows and these charts cached
+        for path in ["/patients", *(f"/patients/{p}" for p in patients)] if warm_up else []:
+            _timed(me, "warm_up", lambda path=path: browser.request("GET", path), 200)
         try:
             logged_in.wait()  # the timed window starts when every clinician has logged in
         except threading.BrokenBarrierError:
@@ -214,7 +256,7 @@ def run_clinician(me: Clinician, username: str, port: int, window: list[float],
         writes = 0
         while time.monotonic() < stop_at:
             action = rng.choices(names, weights)[0]
-            patient = rng.choice(PATIENTS)
+            patient = rng.choice(patients)
             if action == "patient_list" or not token:
                 got = _timed(me, "patient_list", lambda: browser.request("GET", "/patients"), 200)
                 if got and (m := _CSRF.search(got[2])):
@@ -259,11 +301,12 @@ def run_clinician(me: Clinician, username: str, port: int, window: list[float],
 def verify(url: str, clinicians: list[Clinician], seeded: dict[str, int]) -> dict[str, int]:
     """Acknowledged writes present, and counts equal to seed + acknowledged."""
     store = RecordStore(url)
+    written = {p for c in clinicians for p, _ in (*c.phq9_written, *c.sessions_written)}
     acknowledged_phq9 = {(p, w) for c in clinicians for p, w in c.phq9_written}
     acknowledged_sessions = {(p, w) for c in clinicians for p, w in c.sessions_written}
     present_phq9: set[tuple[str, str]] = set()
     present_sessions: set[tuple[str, str]] = set()
-    for pseudonym in PATIENTS:
+    for pseudonym in sorted(written):
         record = store.load(pseudonym)
         present_phq9 |= {(pseudonym, f"{a.entry.entry.administered_at:%Y-%m-%dT%H:%M}")
                          for a in record.assessments if a.entry.entry.instrument == "phq9"}
@@ -302,12 +345,14 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 
 
 def run(clinicians: int, seconds: float, think_s: float = 0.0, seed: int = 1,
-        folder: Path | None = None) -> dict[str, Any]:
+        folder: Path | None = None, per_clinician: int = PATIENTS_PER_CLINICIAN,
+        warm_up: bool = True) -> dict[str, Any]:
     """Run the load test and return its results (see the module docstring)."""
     with tempfile.TemporaryDirectory(prefix="hpatwin-load-") as tmp:
         root = folder or Path(tmp)
         url = f"sqlite:///{root / 'clinic.db'}"
-        names = prepare(url, clinicians)
+        names = prepare(url, clinicians, per_clinician)
+        load_before = list(os.getloadavg())
         store = RecordStore(url)
         seeded = _counts(store)
         store.close()
@@ -335,7 +380,8 @@ def run(clinicians: int, seconds: float, think_s: float = 0.0, seed: int = 1,
                 logged_in = threading.Barrier(clinicians, action=open_window, timeout=600)
                 threads = [
                     threading.Thread(target=run_clinician, args=(
-                        me, name, port, window, logged_in, clinicians, think_s, seed, base),
+                        me, name, port, window, logged_in, clinicians, think_s, seed, base,
+                        caseload(me.index, per_clinician), warm_up),
                         daemon=True)
                     for me, name in zip(results, names, strict=True)
                 ]
@@ -358,13 +404,17 @@ def run(clinicians: int, seconds: float, think_s: float = 0.0, seed: int = 1,
     for me in results:
         for kind, values in me.latencies.items():
             by_kind.setdefault(kind, []).extend(values)
-    pages = [v for kind, values in by_kind.items() if kind not in ("login", "login_form")
-             for v in values]
+    pages = [v for kind, values in by_kind.items()
+             if kind not in ("login", "login_form", "warm_up") for v in values]
     errors = [e for me in results for e in me.errors]
     return {
         "clinicians": clinicians,
+        "patients": clinicians * per_clinician + 4,
+        "load_average_before": load_before,
+        "load_average_after": list(os.getloadavg()),
         "seconds": seconds,
         "think_s": think_s,
+        "warm_up": warm_up,
         "elapsed_s": elapsed,
         "requests": sum(len(v) for v in by_kind.values()),
         "page_requests": len(pages),
@@ -381,7 +431,10 @@ def run(clinicians: int, seconds: float, think_s: float = 0.0, seed: int = 1,
 
 
 def _print(result: dict[str, Any]) -> None:
-    print(f"{result['clinicians']} clinicians x {result['seconds']:g} s "
+    print(f"load average before {result['load_average_before']}, "
+          f"after {result['load_average_after']}")
+    print(f"{result['clinicians']} clinicians ({result['patients']} patients) x "
+          f"{result['seconds']:g} s, {'after a warm-up' if result['warm_up'] else 'cold start'} "
           f"(think {result['think_s']:g} s): {result['requests']} requests, "
           f"{result['throughput_rps']:.1f} req/s, {result['errors']} errors, "
           f"writes acknowledged {result['acknowledged_phq9']} PHQ-9 + "
@@ -410,14 +463,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clinicians", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--no-warm-up", dest="warm_up", action="store_false",
+                        help="start the timed window on a cold server (no chart or list cached)")
     parser.add_argument("--think-ms", type=float, default=0.0,
                         help="mean think time between a clinician's actions (exponential)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--patients-per-clinician", type=int, default=PATIENTS_PER_CLINICIAN)
     parser.add_argument("--json", type=Path, default=None)
     options = parser.parse_args(args)
-    if not 1 <= options.clinicians <= 200 or not 0 < options.seconds <= 3600:
-        parser.error("--clinicians 1-200 and --seconds up to 3600 (a bounded test)")
-    result = run(options.clinicians, options.seconds, options.think_ms / 1000, options.seed)
+    if not 1 <= options.clinicians <= 200 or not 0 < options.seconds <= 3600 or not (
+            1 <= options.patients_per_clinician <= 20):
+        parser.error("--clinicians 1-200, --seconds up to 3600 and --patients-per-clinician "
+                     "1-20 (a bounded test)")
+    result = run(options.clinicians, options.seconds, options.think_ms / 1000, options.seed,
+                 per_clinician=options.patients_per_clinician, warm_up=options.warm_up)
     _print(result)
     if options.json:
         options.json.parent.mkdir(parents=True, exist_ok=True)

@@ -30,4 +30,5 @@ def test_short_load_run_has_no_errors_and_no_lost_writes() -> None:
     assert result["acknowledged_phq9"] + result["acknowledged_sessions"] > 0
     assert result["lost_phq9"] == result["lost_sessions"] == 0
     assert result["unexpected_rows"] == 0
-    assert set(result["per_page"]) >= {"login", "patient_list"}
+    assert set(result["per_page"]) >= {"login", "warm_up", "patient_list"}
+    assert result["patients"] == 3 * 3 + 4  # each clinician's own caseload plus the demo

@@ -51,8 +51,13 @@ def test_serve_seeds_the_demo_and_prints_url_and_login(
     monkeypatch.setattr(serve_cmd.uvicorn, "run", lambda app, **kw: ran.update(kw, app=app))
     db = str(tmp_path / "demo.db")
     result = CliRunner().invoke(main, ["serve", "--db", db, "--seed-demo", "--no-browser",
-                                       "--port", "8123"])
+                                       "--port", "8123", "--forecast-particles", "64"])
     assert result.exit_code == 0, result.output
+    jobs = ran["app"].state.ctx.forecasts  # type: ignore[attr-defined]
+    assert jobs.settings.n_particles == 64 and jobs.folder == tmp_path / "twin"
+    bad = CliRunner().invoke(main, ["serve", "--db", db, "--no-browser",
+                                    "--forecast-particles", "66"])
+    assert bad.exit_code != 0 and "multiple of" in bad.output
     assert "http://127.0.0.1:8123/" in result.output
     assert "demo_clinician" in result.output and DEMO_PASSWORD in result.output
     assert ran["host"] == "127.0.0.1" and ran["port"] == 8123 and ran["access_log"] is False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,10 +14,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hpatwin.web.app import create_app
+from hpatwin.web.forecast import ForecastSettings
 from hpatwin.web.security import SecurityConfig
 from hpatwin.web.users import create_user
 
 PASSWORD = "correct horse battery"
+SMALL_TWIN = ForecastSettings(n_particles=64, n_islands=4, draws=64)
+"""Forecasts in tests: 64 particles and 64 draws (production: 1,024 and 256)."""
 USERS = {
     "admin": ("admin", None),
     "dr_a": ("clinician", "clinic-a"),
@@ -53,8 +56,9 @@ def db_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def app(db_url: str, clock: Clock) -> FastAPI:
-    application = create_app(db_url, config=SecurityConfig(clock=clock), key=b"k" * 32)
+def app(db_url: str, clock: Clock, tmp_path: Path) -> FastAPI:
+    application = create_app(db_url, config=SecurityConfig(clock=clock), key=b"k" * 32,
+                             forecast=replace(SMALL_TWIN, folder=tmp_path / "twin"))
     store = application.state.ctx.store
     for name, (role, clinic) in USERS.items():
         create_user(store, name, role, clinic, PASSWORD, actor="setup")

@@ -1,8 +1,9 @@
 """A real browser (Debian's Chromium via Playwright) against the app served by uvicorn.
 
 Log in; enter a PHQ-9 with item 9 positive -> the alert is shown, persisted and
-acknowledged; log a session; the chart updates; open the plan page; open the patient
-report and download its PDF (its text checked with pypdf). A screenshot of each page is
+acknowledged; log a session; the chart updates; open the plan page; request a forecast
+and see it (fan charts and the probability table; 64 particles); open the patient report
+and download its PDF (its text checked with pypdf). A screenshot of each page is
 kept under the test's tmp dir; with ``HPATWIN_SCREENSHOTS=1`` one set is
 also written to ``docs/screenshots/``. Without Chromium the test is skipped locally and
 fails under ``CI=true`` (scripts/test.sh installs it).
@@ -120,8 +121,8 @@ def test_clinician_flow_in_chromium(live_url: str, app: FastAPI, tmp_path: Path)
             page.goto(f"{live_url}/patients/p-web-1/sessions/new")
             page.get_by_label("Started at").fill(f"{when + timedelta(hours=1):%Y-%m-%dT%H:%M}")
             page.get_by_label("Modality").select_option("ea")
-            page.get_by_label("Points").fill("LI4, LR3, GV20")
-            page.get_by_label("Electrode pairs").fill("LI4-LR3")
+            page.get_by_label("Points").fill("LI4, PC6, GV20")
+            page.get_by_label("Electrode pairs").fill("LI4-PC6")
             page.get_by_label("Frequency").fill("2/100")
             page.get_by_label("Intensity").fill("2.5")
             page.get_by_label("Duration").fill("30")
@@ -149,6 +150,21 @@ def test_clinician_flow_in_chromium(live_url: str, app: FastAPI, tmp_path: Path)
             shot(page, "plan")
 
             page.goto(f"{live_url}/patients/p-web-1")
+            page.get_by_role("link", name="Forecast").click()
+            page.wait_for_url(f"{live_url}/patients/p-web-1/forecast")
+            page.get_by_role("button", name="Request a forecast").click()
+            page.wait_for_url(f"{live_url}/patients/p-web-1/forecast")
+            # the page refreshes itself while the job runs; wait for the result
+            page.wait_for_selector("#forecast-table", timeout=600_000)
+            assert page.locator("#job-status").get_attribute("data-state") == "done"
+            assert page.locator("#fan-phq9 svg").count() == 1
+            assert page.locator("#fan-nrs svg").count() == 1
+            table = page.locator("#forecast-table").inner_text()
+            assert "The planner's plan" in table and "Usual care" in table
+            assert page.locator("#forecast-table tbody tr").count() == 9
+            shot(page, "forecast")
+
+            page.goto(f"{live_url}/patients/p-web-1")
             charts_on_page = page.locator("#chart-phq9 svg").inner_html()
             page.get_by_role("link", name="Report").click()
             page.wait_for_url(f"{live_url}/patients/p-web-1/report")
@@ -162,13 +178,15 @@ def test_clinician_flow_in_chromium(live_url: str, app: FastAPI, tmp_path: Path)
             download_info.value.save_as(pdf_path)
         finally:
             browser.close()
-    assert len(shots) == 8 and all(s.stat().st_size > 1000 for s in shots)
+    assert len(shots) == 9 and all(s.stat().st_size > 1000 for s in shots)
     pypdf = pytest.importorskip("pypdf")  # a dev dependency
     pages = [p.extract_text() for p in pypdf.PdfReader(pdf_path).pages]
-    assert len(pages) == 2 and "Clinician summary: patient p-web-1" in pages[0]
+    # page 1 the clinician summary, then the forecast on its own page, then the patient summary
+    assert len(pages) >= 3 and "Clinician summary: patient p-web-1" in pages[0]
+    assert "Patient-twin forecast" in pages[1] and "Patient-twin forecast" not in pages[0]
     cells = [c.strip() for c in phq9_row.split("\t")]  # PHQ-9, total, band, date
     assert cells[1:3] == ["8 / 27", "mild"]  # the second PHQ-9: eight items at 1
-    assert re.search(r"PHQ-9\s+8 / 27\s+mild", pages[0]) and "Your summary" in pages[1]
+    assert re.search(r"PHQ-9\s+8 / 27\s+mild", pages[0]) and "Your summary" in pages[2]
     if os.environ.get("HPATWIN_SCREENSHOTS") == "1":
         DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         for path in shots:

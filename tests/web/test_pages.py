@@ -48,7 +48,7 @@ class _Controls(HTMLParser):
 def _pages(pseudonym: str) -> list[str]:
     base = f"/patients/{pseudonym}"
     return ["/patients", "/patients/new", base, f"{base}/edit", f"{base}/sessions/new",
-            f"{base}/biomarkers", f"{base}/plan", f"{base}/report", "/import",
+            f"{base}/biomarkers", f"{base}/plan", f"{base}/forecast", f"{base}/report", "/import",
             *[f"{base}/assess/{name}" for name in instrument_names()]]
 
 

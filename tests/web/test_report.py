@@ -149,7 +149,9 @@ def test_section_list_is_extendable_and_a_none_section_is_left_out(
     keys = [s.key for s in report.clinician_sections(
         report.build_report(app.state.ctx.store.load("p001"), clock(), charts={"phq9": "<svg/>"}))]
     assert keys == ["scores", "course", "treatment", "alerts", "plan", "biomarkers", "charts"]
-    assert "forecast" not in client.get("/patients/p001/report").text.lower()
+    html = client.get("/patients/p001/report").text
+    assert 'id="report-forecast"' not in html  # no stored forecast: the section is left out
+    assert 'id="patient-forecast"' not in html
     monkeypatch.setattr(report, "CLINICIAN_SECTIONS",
                         [*report.CLINICIAN_SECTIONS, lambda data: None])
     assert client.get("/patients/p001/report").status_code == 200

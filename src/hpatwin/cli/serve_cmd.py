@@ -13,6 +13,7 @@ import getpass
 import ipaddress
 import os
 import webbrowser
+from pathlib import Path
 
 import click
 import uvicorn
@@ -21,6 +22,7 @@ from hpatwin.errors import HpatwinError
 from hpatwin.records.store import RecordStore
 from hpatwin.web.app import configure_logging, create_app, init_database
 from hpatwin.web.demo import DEMO_PASSWORD, seed_demo
+from hpatwin.web.forecast import ForecastSettings
 from hpatwin.web.security import SecurityConfig
 from hpatwin.web.users import create_user
 
@@ -56,9 +58,13 @@ def new_password(username: str) -> str:
 @click.option("--no-browser", is_flag=True, help="Do not open a browser.")
 @click.option("--seed-demo", is_flag=True, help="Seed a de-identified demo clinic first.")
 @click.option("--create-admin", metavar="USERNAME", help="Create an admin user first.")
+@click.option("--forecast-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of the patient-twin forecasts [default: twin/ next to the database].")
+@click.option("--forecast-particles", type=click.IntRange(16, 16384), default=1024,
+              show_default=True, help="SMC particles per patient-twin fit (a multiple of 4).")
 def command(
     db: str | None, host: str, port: int, no_browser: bool, seed_demo: bool,
-    create_admin: str | None,
+    create_admin: str | None, forecast_dir: Path | None, forecast_particles: int,
 ) -> None:
     """Serve the clinic web app (login, patients, intake, sessions, charts, plan, audit)."""
     try:
@@ -75,8 +81,10 @@ def command(
         if secure:
             click.echo("note: not a loopback address - serve behind a TLS proxy "
                        "(session cookies are marked Secure)", err=True)
-        app = create_app(store.url, config=SecurityConfig(cookie_secure=secure), init=False)
-    except HpatwinError as exc:
+        twin = ForecastSettings(n_particles=forecast_particles, folder=forecast_dir)
+        app = create_app(store.url, config=SecurityConfig(cookie_secure=secure), init=False,
+                         forecast=twin)
+    except (HpatwinError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     url = f"http://{host}:{port}/"
     click.echo(f"hpatwin clinic at {url}  (Ctrl+C to stop)")

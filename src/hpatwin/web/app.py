@@ -26,8 +26,15 @@ from sqlalchemy import select
 from hpatwin.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from hpatwin.records.db import WRITE_OPTION
 from hpatwin.records.store import RecordStore
-from hpatwin.web import api, pages
+from hpatwin.web import api, audit, pages
 from hpatwin.web.core import LOG, CsrfFailed, LoginRequired, RateLimited, RateLimiter, WebContext
+from hpatwin.web.forecast import (
+    ForecastBusyError,
+    ForecastJob,
+    ForecastJobs,
+    ForecastSettings,
+    default_forecast_folder,
+)
 from hpatwin.web.migrations import upgrade as upgrade_web
 from hpatwin.web.pdf import PdfRenderer, PdfUnavailable
 from hpatwin.web.security import SecurityConfig
@@ -77,6 +84,17 @@ def _error(request: Request, status: int, message: str) -> Response:
     )
 
 
+def _audit_job(ctx: WebContext, job: ForecastJob) -> None:
+    """The end of a forecast job in the audit log (codes and counts only)."""
+    seconds = ((job.finished_at or job.requested_at) - (job.started_at or job.requested_at))
+    detail = f"job={job.id} seconds={seconds.total_seconds():.0f}"
+    if job.state == "failed":
+        detail += " failed"
+    with ctx.write(job.requested_by) as db:
+        audit.append(db, at=ctx.config.now(), actor=job.requested_by,
+                     action=f"forecast.{job.state}", target=job.pseudonym, detail=detail)
+
+
 def create_app(
     database_url: str | os.PathLike[str] | None = None,
     *,
@@ -85,13 +103,16 @@ def create_app(
     login_rate_limit: int = 20,
     init: bool = True,
     pdf: PdfRenderer | None = None,
+    forecast: ForecastSettings | None = None,
 ) -> FastAPI:
     """The web app on the store at ``database_url`` (SQLite path/URL or PostgreSQL URL).
 
     ``config`` sets timeouts, lockout, cookie ``Secure`` and the clock (tests inject one);
     ``key`` keys the researchers' de-identified ids (default: the store's own, created once);
     ``init`` creates/upgrades the schema first; ``pdf`` prints the patient report (default:
-    the Chromium that :func:`hpatwin.web.pdf.find_chromium` finds).
+    the Chromium that :func:`hpatwin.web.pdf.find_chromium` finds); ``forecast`` sets the
+    patient twin's particles, draws and result folder (default: 1,024 particles, results in
+    ``twin/`` next to the database).
     """
     store = RecordStore(database_url)
     if init:
@@ -106,8 +127,14 @@ def create_app(
         redoc_url=None,
         openapi_url=None,  # served at /api/openapi.json behind login
     )
-    app.state.ctx = WebContext(store, settings, templates, RateLimiter(limit=login_rate_limit),
-                               pdf or PdfRenderer.default())
+    ctx = WebContext(store, settings, templates, RateLimiter(limit=login_rate_limit),
+                     pdf or PdfRenderer.default())
+    twin = forecast or ForecastSettings()
+    ctx.forecasts = ForecastJobs(
+        twin, twin.folder or default_forecast_folder(store.url), clock=settings.clock,
+        on_finish=lambda job: _audit_job(ctx, job),
+    )
+    app.state.ctx = ctx
     app.state.research_key = key if key is not None else research_key_of(store)
     app.include_router(pages.router)
     app.include_router(api.router)
@@ -161,6 +188,10 @@ def create_app(
 
     @app.exception_handler(PdfUnavailable)
     async def pdf_unavailable(request: Request, exc: PdfUnavailable) -> Response:
+        return _error(request, 503, str(exc))
+
+    @app.exception_handler(ForecastBusyError)
+    async def forecast_busy(request: Request, exc: ForecastBusyError) -> Response:
         return _error(request, 503, str(exc))
 
     @app.exception_handler(RequestValidationError)

@@ -33,6 +33,7 @@ from hpatwin.records import models
 from hpatwin.records.entries import check_pseudonym
 from hpatwin.records.store import RecordStore
 from hpatwin.web import audit
+from hpatwin.web.forecast import ForecastJobs
 from hpatwin.web.pdf import PdfRenderer
 from hpatwin.web.security import (
     SESSION_COOKIE,
@@ -131,14 +132,15 @@ class RateLimiter:
 
 @dataclass
 class WebContext:
-    """What every request needs: the store, security settings, templates, the login limiter
-    and the PDF renderer of the patient report."""
+    """What every request needs: the store, security settings, templates, the login limiter,
+    the PDF renderer of the patient report and the patient-twin forecast jobs."""
 
     store: RecordStore
     config: SecurityConfig
     templates: Jinja2Templates
     limiter: RateLimiter
     pdf: PdfRenderer = field(default_factory=PdfRenderer.default)
+    forecasts: ForecastJobs | None = None
 
     @contextmanager
     def write(self, actor: str) -> Iterator[Session]:

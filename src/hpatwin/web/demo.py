@@ -97,7 +97,7 @@ def seed_demo(store: RecordStore, now: datetime | None = None) -> DemoSeed:
                 events = (AdverseEvent("small haematoma", "mild"),) if week == 2 else ()
                 w.add_session(pseudonym, SessionEntry(
                     day + timedelta(minutes=15), 30, "ea", points=("LI4", "LR3", "GV20", "PC6"),
-                    electrode_pairs=(("LI4", "LR3"),), frequency_hz="2/100", intensity_ma=2.5,
+                    electrode_pairs=(("LI4", "PC6"),), frequency_hz="2/100", intensity_ma=2.5,
                     adverse_events=events))
                 if week in (0, WEEKS - 1):
                     morning = day.replace(hour=8, minute=0)

@@ -1,5 +1,5 @@
-"""Server-rendered pages: login, patients, intake, sessions, biomarkers, plan, report, FHIR,
-admin, research.
+"""Server-rendered pages: login, patients, intake, sessions, biomarkers, plan, forecast, report,
+FHIR, admin, research.
 
 Every endpoint carries a policy (:func:`~hpatwin.web.core.allow` / ``public``) read by the one
 authorisation dependency of the router. Bad form input re-renders the form with a message
@@ -56,6 +56,7 @@ from hpatwin.records.validation import (
 from hpatwin.web import audit, forms
 from hpatwin.web.core import (
     CSRF_FIELD,
+    WebContext,
     allow,
     assign_clinic,
     authorize,
@@ -64,6 +65,13 @@ from hpatwin.web.core import (
     current,
     public,
     visible_pseudonyms,
+)
+from hpatwin.web.forecast import (
+    ForecastJobs,
+    StoredForecast,
+    describe,
+    identifiability_rows,
+    summary_rows,
 )
 from hpatwin.web.planning import planner_input
 from hpatwin.web.report import LABELS, build_report, clinician_sections, patient_sections
@@ -77,7 +85,14 @@ from hpatwin.web.security import (
 )
 from hpatwin.web.tables import patient_clinics
 from hpatwin.web.users import check_login, create_user, disable_user, list_users
-from hpatwin.web.views import charts, flags, research_row, timeline_rows
+from hpatwin.web.views import (
+    charts,
+    flags,
+    list_rows,
+    record_versions,
+    research_row,
+    timeline_rows,
+)
 
 __all__ = ["router"]
 
@@ -228,14 +243,12 @@ def patient_list(request: Request, q: str = "") -> HTMLResponse:
     ctx, me = context(request), current(request)
     with ctx.store.reading() as db:
         mine = visible_pseudonyms(db, me)
-    rows = []
+        versions = record_versions(db)
     needle = q.strip().casefold()
-    for stored in ctx.store.patients():
-        pseudonym = stored.entry.pseudonym
-        if pseudonym not in mine or needle not in pseudonym.casefold():
-            continue
-        record = ctx.store.load(pseudonym)
-        rows.append((pseudonym, len(record.sessions), flags(record, ctx.config.clock())))
+    wanted = {p for p in mine if needle in p.casefold()}
+    now = ctx.config.clock()
+    rows = [(pseudonym, row.sessions, row.flags(now))
+            for pseudonym, row in list_rows(ctx.store, wanted, versions).items()]
     rows.sort(key=lambda r: (-r[2].open_alerts, -len(r[2].review), r[0]))
     ctx.audit(me, "patient.list", detail=f"rows={len(rows)}")
     return _page(request, "patients.html", rows=rows, q=q)
@@ -507,7 +520,7 @@ def _pairs(raw: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     for i, text in enumerate(raw):
         parts = [p.strip() for p in text.replace("–", "-").split("-")]
         if len(parts) != 2:
-            raise InputError("not a pair", field=f"electrode_pairs[{i}]", allowed="e.g. LI4-LR3")
+            raise InputError("not a pair", field=f"electrode_pairs[{i}]", allowed="e.g. LI4-PC6")
         pairs.append((parts[0], parts[1]))
     return tuple(pairs)
 
@@ -700,12 +713,56 @@ async def make_plan(request: Request, pseudonym: str) -> Response:
 
 
 # --------------------------------------------------------------------------------------
+# Patient twin: forecast (a background job; results stored as files)
+# --------------------------------------------------------------------------------------
+def _jobs(ctx: WebContext) -> ForecastJobs:
+    assert ctx.forecasts is not None  # create_app always sets it
+    return ctx.forecasts
+
+
+@router.get("/patients/{pseudonym}/forecast")
+@allow(CLINICIAN)
+def forecast_page(request: Request, pseudonym: str) -> HTMLResponse:
+    """The forecast job's state (refreshing while it runs) and the latest stored forecast."""
+    ctx, me = context(request), current(request)
+    check_patient_access(ctx, me, pseudonym)
+    jobs = _jobs(ctx)
+    job = jobs.job(pseudonym)
+    stored = jobs.latest(pseudonym)
+    state = job.state if job is not None else ("stored" if stored else "none")
+    ctx.audit(me, "forecast.read", target=pseudonym, detail=f"state={state}")
+    return _page(request, "forecast.html", pseudonym=pseudonym, job=job,
+                 job_text=describe(job), f=stored,
+                 rows=summary_rows(stored) if stored else [],
+                 identifiability=identifiability_rows(stored) if stored else [],
+                 refresh=job is not None and job.active)
+
+
+@router.post("/patients/{pseudonym}/forecast")
+@allow(CLINICIAN)
+def request_forecast(request: Request, pseudonym: str) -> Response:
+    """Queue a forecast (or join the patient's queued or running one); back to the page."""
+    ctx, me = context(request), current(request)
+    check_patient_access(ctx, me, pseudonym)
+    record = ctx.store.load(pseudonym)
+    job, created = _jobs(ctx).submit(record, me.username)
+    ctx.audit(me, "forecast.request", target=pseudonym,
+              detail=f"job={job.id} {'queued' if created else 'joined ' + job.state}")
+    return _see_other(f"/patients/{pseudonym}/forecast")
+
+
+# --------------------------------------------------------------------------------------
 # Patient report (HTML and PDF from one template)
 # --------------------------------------------------------------------------------------
+def _stored_forecast(ctx: WebContext, pseudonym: str) -> StoredForecast | None:
+    return _jobs(ctx).latest(pseudonym)
+
+
 def _report_page(request: Request, pseudonym: str, *, standalone: bool) -> HTMLResponse:
     ctx = context(request)
     record = ctx.store.load(pseudonym)
-    data = build_report(record, ctx.config.clock(), charts=charts(record))
+    data = build_report(record, ctx.config.clock(), charts=charts(record),
+                        forecast=_stored_forecast(ctx, pseudonym))
     return _page(request, "report.html", r=data, clinician=clinician_sections(data),
                  patient=patient_sections(data), labels=LABELS, standalone=standalone)
 

@@ -42,6 +42,7 @@ from hpatwin.clinic.instruments import get_spec
 from hpatwin.clinic.planner import Plan
 from hpatwin.records.entries import PatientRecord
 from hpatwin.records.tracking import courses, review_flags
+from hpatwin.web.forecast import StoredForecast, summary_rows
 
 __all__ = [
     "CLINICIAN_SECTIONS",
@@ -183,6 +184,7 @@ class ReportData:
     plan: PlanSummary | None
     biomarkers: tuple[BiomarkerLine, ...]
     charts: Mapping[str, str] = field(default_factory=dict)
+    forecast: StoredForecast | None = None
 
 
 @dataclass(frozen=True)
@@ -190,12 +192,14 @@ class ReportSection:
     """One section: ``key`` names its macro in ``templates/report_sections.html``.
 
     ``values`` carries what the macro shows beyond :class:`ReportData` (the patient
-    summary's sentences).
+    summary's sentences). ``own_page``: printed on a page of its own after the one-page
+    clinician summary (the forecast), so the summary stays one page.
     """
 
     key: str
     title: str
     values: Mapping[str, Any] = field(default_factory=dict)
+    own_page: bool = False
 
 
 SectionBuilder = Callable[[ReportData], ReportSection | None]
@@ -302,9 +306,11 @@ def _biomarkers(record: PatientRecord) -> tuple[BiomarkerLine, ...]:
 
 
 def build_report(
-    record: PatientRecord, now: datetime, *, charts: Mapping[str, str]
+    record: PatientRecord, now: datetime, *, charts: Mapping[str, str],
+    forecast: StoredForecast | None = None,
 ) -> ReportData:
-    """The report's figures from a stored record (``charts``: the page's inline SVGs).
+    """The report's figures from a stored record (``charts``: the page's inline SVGs;
+    ``forecast``: the patient's latest stored twin forecast, if any).
 
     Example
     -------
@@ -337,6 +343,7 @@ def build_report(
         plan=_plan_summary(record),
         biomarkers=_biomarkers(record),
         charts=dict(charts),
+        forecast=forecast,
     )
 
 
@@ -377,6 +384,13 @@ def _charts_section(data: ReportData) -> ReportSection | None:
     return ReportSection("charts", "Charts") if data.charts else None
 
 
+def _forecast_section(data: ReportData) -> ReportSection | None:
+    if data.forecast is None:
+        return None
+    return ReportSection("forecast", "Patient-twin forecast",
+                         {"rows": summary_rows(data.forecast)}, own_page=True)
+
+
 CLINICIAN_SECTIONS: list[SectionBuilder] = [
     _scores_section,
     _course_section,
@@ -384,9 +398,10 @@ CLINICIAN_SECTIONS: list[SectionBuilder] = [
     _alerts_section,
     _plan_section,
     _biomarkers_section,
-    # FORECAST: the patient twin's forecast section goes here. Its builder returns a
-    # ReportSection only when the record holds a stored forecast, and None otherwise (the
-    # section is then left out). Not built yet: the report shows no forecast.
+    # FORECAST: the patient twin's latest stored forecast (probabilities, the PHQ-9 fan
+    # chart, the prior-based label); left out when none is stored. Printed on its own page
+    # after the one-page summary.
+    _forecast_section,
     _charts_section,
 ]
 """The clinician page's section builders, in order (a builder returning ``None`` is skipped)."""
@@ -481,6 +496,7 @@ def _patient_summary_section(data: ReportData) -> ReportSection:
     )
     return ReportSection("patient_summary", "Your summary", {
         "scores": _score_sentences(data),
+        "forecast": list(data.forecast.plain_language) if data.forecast else [],
         "sessions": sessions,
         "biomarkers": _biomarker_sentences(data),
         "safety": safety,
@@ -506,7 +522,8 @@ def _built(builders: list[SectionBuilder], data: ReportData) -> list[ReportSecti
 
 
 def clinician_sections(data: ReportData) -> list[ReportSection]:
-    """The clinician page's sections (builders returning ``None`` left out)."""
+    """The clinician page's sections (builders returning ``None`` left out; sections with
+    ``own_page`` are printed after the one-page summary)."""
     return _built(CLINICIAN_SECTIONS, data)
 
 
