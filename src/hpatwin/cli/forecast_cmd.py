@@ -9,7 +9,7 @@ import xarray as xr
 
 from hpatwin.io.atomic import atomic_write_text, check_writable, refuse_overwrite
 from hpatwin.io.documents import read_document
-from hpatwin.patient_twin.forecast import compare_with_forecast, forecast
+from hpatwin.patient_twin.forecast import compare_with_forecast, forecast, forecast_horizon
 from hpatwin.patient_twin.protocols import candidate_protocols
 from hpatwin.patient_twin.store import load_fit, save_forecast
 from hpatwin.patient_twin.summary import plain_language
@@ -88,11 +88,11 @@ def command(
     ):
         refuse_overwrite(out / name, overwrite)
     fit = load_fit(fit_file)
-    horizon = weeks * 7
+    horizon = forecast_horizon(fit.data.last_day, weeks * 7)
     plan = None if planner_plan is None else read_document(planner_plan)
     protocols = candidate_protocols(
         start_day=fit.data.last_day + 1,
-        horizon_days=max(horizon, fit.data.last_day + 7),
+        horizon_days=horizon,
         planner_plan=plan,
     )
     if names:

@@ -47,6 +47,21 @@ from hpatwin.simulation.provenance import base_provenance
 
 Array = NDArray[np.float64]
 DEFAULT_HORIZON_DAYS = 84
+#: a forecast reaches at least this far beyond the last visit (week 12, or 4 weeks on)
+MIN_DAYS_AHEAD = 28
+
+
+def forecast_horizon(last_day: int, horizon_days: int = DEFAULT_HORIZON_DAYS) -> int:
+    """The forecast's last day: ``horizon_days``, or :data:`MIN_DAYS_AHEAD` past the last visit.
+
+    Example
+    -------
+    >>> forecast_horizon(28), forecast_horizon(70)
+    (84, 98)
+    """
+    return max(horizon_days, last_day + MIN_DAYS_AHEAD)
+
+
 #: posterior draws simulated per protocol, and observation replicates drawn per latent course
 #: (the predictive spread is mostly observation noise, which costs no simulation)
 DEFAULT_DRAWS = 128
@@ -148,7 +163,7 @@ def forecast(
     """
     started = time.perf_counter()
     last = fit.data.last_day
-    horizon = max(horizon_days, last + 7)
+    horizon = forecast_horizon(last, horizon_days)
     chosen = (
         list(protocols)
         if protocols is not None

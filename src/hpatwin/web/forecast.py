@@ -54,7 +54,7 @@ from hpatwin.errors import HpatwinError
 from hpatwin.io.atomic import atomic_path
 from hpatwin.patient_twin.data import PatientData, patient_data_from_record
 from hpatwin.patient_twin.fit import FitSettings, TwinFit, fit_patient
-from hpatwin.patient_twin.forecast import Forecast, forecast
+from hpatwin.patient_twin.forecast import Forecast, forecast, forecast_horizon
 from hpatwin.patient_twin.protocols import Protocol, candidate_protocols
 from hpatwin.patient_twin.smc import SMCSettings
 from hpatwin.patient_twin.store import save_fit, save_forecast
@@ -121,8 +121,8 @@ def default_forecast_folder(database_url: str) -> Path:
     '/srv/clinic/twin'
     """
     prefix = "sqlite:///"
-    if database_url.startswith(prefix) and database_url[len(prefix):] not in ("", ":memory:"):
-        return Path(database_url[len(prefix):]).parent / "twin"
+    if database_url.startswith(prefix) and database_url[len(prefix) :] not in ("", ":memory:"):
+        return Path(database_url[len(prefix) :]).parent / "twin"
     return default_database_path().parent / "twin"
 
 
@@ -188,7 +188,7 @@ def _clean(value: Any) -> Any:
 
 def _svg(fig: Any) -> str:
     text = fan_chart_svg(fig)
-    return text[text.index("<svg"):]  # inline in HTML: no XML declaration or DOCTYPE
+    return text[text.index("<svg") :]  # inline in HTML: no XML declaration or DOCTYPE
 
 
 def _fan_charts(data: PatientData, result: Forecast) -> dict[str, str]:
@@ -196,12 +196,20 @@ def _fan_charts(data: PatientData, result: Forecast) -> dict[str, str]:
     series = {"phq9": data.phq9, "pain_nrs": data.nrs}
     charts = {}
     for measure in MEASURES:
-        observed = [(float(d), float(v)) for d, v in zip(series[measure].days,
-                                                        series[measure].values, strict=True)]
+        observed = [
+            (float(d), float(v))
+            for d, v in zip(series[measure].days, series[measure].values, strict=True)
+        ]
         with RENDER_LOCK:  # pyplot is not thread-safe; page charts render under the same lock
-            charts[measure] = _svg(fan_chart_figure(
-                result.dataset, measure, observed=observed, last_day=data.last_day,
-                labels=labels))
+            charts[measure] = _svg(
+                fan_chart_figure(
+                    result.dataset,
+                    measure,
+                    observed=observed,
+                    last_day=data.last_day,
+                    labels=labels,
+                )
+            )
     return charts
 
 
@@ -211,11 +219,14 @@ def _candidates(
     plan = record.plans[-1].entry.plan if record.plans else None
     if plan is not None:
         try:
-            return candidate_protocols(start_day=data.last_day + 1, horizon_days=horizon,
-                                       planner_plan=plan)
+            return candidate_protocols(
+                start_day=data.last_day + 1, horizon_days=horizon, planner_plan=plan
+            )
         except (HpatwinError, ValueError, KeyError, TypeError):
-            notes.append("the stored plan could not be converted into a protocol "
-                         "(made by an older planner?); it is not among the candidates")
+            notes.append(
+                "the stored plan could not be converted into a protocol "
+                "(made by an older planner?); it is not among the candidates"
+            )
     return candidate_protocols(start_day=data.last_day + 1, horizon_days=horizon)
 
 
@@ -237,7 +248,11 @@ def _diagnostics(fit: TwinFit) -> dict[str, Any]:
 
 
 def run_forecast(
-    record: PatientRecord, settings: ForecastSettings, folder: Path, *, job_id: str,
+    record: PatientRecord,
+    settings: ForecastSettings,
+    folder: Path,
+    *,
+    job_id: str,
     now: datetime | None = None,
 ) -> Path:
     """Fit and forecast one patient; write the result folder and return it.
@@ -248,7 +263,7 @@ def run_forecast(
     started = time.perf_counter()
     data = patient_data_from_record(record)
     notes = list(data.notes)
-    horizon = max(settings.horizon_days, data.last_day + 7)
+    horizon = forecast_horizon(data.last_day, settings.horizon_days)
     protocols = _candidates(data, record, horizon, notes)
     fit = fit_patient(data, settings.fit_settings())
     result = forecast(fit, protocols, horizon_days=horizon, draws=settings.draws)
@@ -280,14 +295,23 @@ def run_forecast(
             "notes": notes,
             "diagnostics": _diagnostics(fit),
             "identifiability": identifiability.to_dict("records"),
-            "plain_language": plain_language(result.summary, prior_based=result.prior_based,
-                                             horizon_days=horizon, flags=result.flags),
-            "settings": {"particles": settings.n_particles, "islands": settings.n_islands,
-                         "draws": settings.draws, "fit_version": fit.version,
-                         "seconds": round(time.perf_counter() - started, 1)},
+            "plain_language": plain_language(
+                result.summary,
+                prior_based=result.prior_based,
+                horizon_days=horizon,
+                flags=result.flags,
+            ),
+            "settings": {
+                "particles": settings.n_particles,
+                "islands": settings.n_islands,
+                "draws": settings.draws,
+                "fit_version": fit.version,
+                "seconds": round(time.perf_counter() - started, 1),
+            },
         }
-        (partial / RESULT_FILE).write_text(json.dumps(_clean(page), indent=1) + "\n",
-                                           encoding="utf-8")
+        (partial / RESULT_FILE).write_text(
+            json.dumps(_clean(page), indent=1) + "\n", encoding="utf-8"
+        )
         partial.replace(final)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -298,8 +322,11 @@ def run_forecast(
 def load_stored(folder: Path) -> StoredForecast:
     """Read a result folder written by :func:`run_forecast`."""
     page = json.loads((folder / RESULT_FILE).read_text(encoding="utf-8"))
-    charts = {m: (folder / f"{m}_fan.svg").read_text(encoding="utf-8") for m in MEASURES
-              if (folder / f"{m}_fan.svg").exists()}
+    charts = {
+        m: (folder / f"{m}_fan.svg").read_text(encoding="utf-8")
+        for m in MEASURES
+        if (folder / f"{m}_fan.svg").exists()
+    }
     return StoredForecast(
         folder=folder,
         created_at=str(page["created_at"]),
@@ -328,8 +355,13 @@ class ForecastJobs:
     """
 
     def __init__(
-        self, settings: ForecastSettings, folder: Path, *, runner: Runner = run_forecast,
-        on_finish: Finished | None = None, clock: Callable[[], datetime] | None = None,
+        self,
+        settings: ForecastSettings,
+        folder: Path,
+        *,
+        runner: Runner = run_forecast,
+        on_finish: Finished | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.settings = replace(settings, folder=folder)
         self.folder = folder
@@ -337,7 +369,8 @@ class ForecastJobs:
         self.on_finish = on_finish
         self.clock = clock or (lambda: datetime.now(UTC))
         self._queue: queue.Queue[tuple[ForecastJob, PatientRecord]] = queue.Queue(
-            maxsize=settings.queue_size)
+            maxsize=settings.queue_size
+        )
         self._jobs: dict[str, ForecastJob] = {}
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
@@ -359,11 +392,13 @@ class ForecastJobs:
                 self._queue.put_nowait((job, record))
             except queue.Full:
                 raise ForecastBusyError(
-                    "the forecast queue is full; try again in a few minutes") from None
+                    "the forecast queue is full; try again in a few minutes"
+                ) from None
             self._jobs[pseudonym] = job
             if self._worker is None or not self._worker.is_alive():
-                self._worker = threading.Thread(target=self._work, name="hpatwin-forecast",
-                                                daemon=True)
+                self._worker = threading.Thread(
+                    target=self._work, name="hpatwin-forecast", daemon=True
+                )
                 self._worker.start()
         return job, True
 
@@ -377,9 +412,14 @@ class ForecastJobs:
         parent = self.folder / check_pseudonym(pseudonym)
         if not parent.is_dir():
             return None
-        folders = sorted((p for p in parent.iterdir()
-                          if not p.name.startswith(".") and (p / RESULT_FILE).is_file()),
-                         key=lambda p: p.name)
+        folders = sorted(
+            (
+                p
+                for p in parent.iterdir()
+                if not p.name.startswith(".") and (p / RESULT_FILE).is_file()
+            ),
+            key=lambda p: p.name,
+        )
         if not folders:
             return None
         newest = folders[-1]
@@ -427,16 +467,23 @@ class ForecastJobs:
             self._finish(job, "failed", str(exc))
             LOG.info("forecast job failed: %s", type(exc).__name__)
         except Exception as exc:
-            self._finish(job, "failed", "the forecast failed unexpectedly "
-                         f"({type(exc).__name__}); the server log has the error type")
+            self._finish(
+                job,
+                "failed",
+                "the forecast failed unexpectedly "
+                f"({type(exc).__name__}); the server log has the error type",
+            )
             LOG.error("forecast job failed unexpectedly: %s", type(exc).__name__)
         else:
             self._finish(job, "done", "", folder)
-            LOG.info("forecast job done in %.0f s",
-                     (self.clock() - (job.started_at or job.requested_at)).total_seconds())
+            LOG.info(
+                "forecast job done in %.0f s",
+                (self.clock() - (job.started_at or job.requested_at)).total_seconds(),
+            )
 
-    def _finish(self, job: ForecastJob, state: str, message: str,
-                folder: Path | None = None) -> None:
+    def _finish(
+        self, job: ForecastJob, state: str, message: str, folder: Path | None = None
+    ) -> None:
         with self._lock:
             job.state, job.message, job.folder = state, message, folder
             job.finished_at = self.clock()
@@ -461,6 +508,7 @@ def summary_rows(stored: StoredForecast) -> list[dict[str, Any]]:
     >>> r["p_response"], r["phq9_end"], r["session6_band"], r["session6_week"]
     ('50 %', '8 (3-14)', '6-18', '5')
     """
+
     def percent(value: Any) -> str:
         return "-" if value is None else f"{100 * float(value):.0f} %"
 
@@ -470,37 +518,44 @@ def summary_rows(stored: StoredForecast) -> list[dict[str, Any]]:
     out = []
     for row in stored.summary:
         visit = row.get("session6_visit_day")
-        out.append({
-            "protocol": row.get("protocol", ""),
-            "label": row.get("label", ""),
-            "sessions_added": row.get("sessions_added", 0),
-            "phq9_end": f"{number(row.get('phq9_end_median'))} "
-                        f"({number(row.get('phq9_end_p10'))}-{number(row.get('phq9_end_p90'))})",
-            "nrs_end": number(row.get("nrs_end_median")),
-            "p_response": percent(row.get("p_response")),
-            "p_remission": percent(row.get("p_remission")),
-            "p_pain_response": percent(row.get("p_pain_response")),
-            "p_session6_flag": percent(row.get("p_session6_flag")),
-            "session6_week": "-" if visit is None else f"{float(visit) / 7:.0f}",
-            "session6_band": "-" if row.get("session6_phq9_p10") is None else
-            f"{number(row.get('session6_phq9_p10'))}-{number(row.get('session6_phq9_p90'))}",
-        })
+        out.append(
+            {
+                "protocol": row.get("protocol", ""),
+                "label": row.get("label", ""),
+                "sessions_added": row.get("sessions_added", 0),
+                "phq9_end": f"{number(row.get('phq9_end_median'))} "
+                f"({number(row.get('phq9_end_p10'))}-{number(row.get('phq9_end_p90'))})",
+                "nrs_end": number(row.get("nrs_end_median")),
+                "p_response": percent(row.get("p_response")),
+                "p_remission": percent(row.get("p_remission")),
+                "p_pain_response": percent(row.get("p_pain_response")),
+                "p_session6_flag": percent(row.get("p_session6_flag")),
+                "session6_week": "-" if visit is None else f"{float(visit) / 7:.0f}",
+                "session6_band": "-"
+                if row.get("session6_phq9_p10") is None
+                else f"{number(row.get('session6_phq9_p10'))}-{number(row.get('session6_phq9_p90'))}",
+            }
+        )
     return out
 
 
 def identifiability_rows(stored: StoredForecast) -> list[dict[str, Any]]:
     """The identifiability table's rows: informed by the data, or prior only."""
+
     def band(mid: Any, low: Any, high: Any) -> str:
         return f"{float(mid):.3g} ({float(low):.3g}-{float(high):.3g})"
 
-    return [{
-        "quantity": str(r["quantity"]).replace("_", " "),
-        "unit": r.get("unit", ""),
-        "prior": band(r["prior_median"], r["prior_p10"], r["prior_p90"]),
-        "posterior": band(r["posterior_median"], r["posterior_p10"], r["posterior_p90"]),
-        "width_ratio": f"{float(r['width_ratio']):.2f}",
-        "informed": bool(r["informed"]),
-    } for r in stored.identifiability]
+    return [
+        {
+            "quantity": str(r["quantity"]).replace("_", " "),
+            "unit": r.get("unit", ""),
+            "prior": band(r["prior_median"], r["prior_p10"], r["prior_p90"]),
+            "posterior": band(r["posterior_median"], r["posterior_p10"], r["posterior_p90"]),
+            "width_ratio": f"{float(r['width_ratio']):.2f}",
+            "informed": bool(r["informed"]),
+        }
+        for r in stored.identifiability
+    ]
 
 
 __all__ += ["describe", "identifiability_rows", "summary_rows"]
@@ -518,4 +573,3 @@ def describe(job: ForecastJob | None) -> str:
     if job.state == "done":
         return f"Done at {job.finished_at:%H:%M:%S} UTC." if job.finished_at else "Done."
     return f"Failed: {job.message}"
-
