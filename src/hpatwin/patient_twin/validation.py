@@ -439,6 +439,76 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def summary_markdown(summary: dict[str, Any]) -> str:
+    """The validation figures as the markdown table docs/patient-twin.md shows.
+
+    Example
+    -------
+    >>> text = summary_markdown({"patients": 2, "coverage_80": 0.8, "coverage_95": 0.95,
+    ...     "coverage_80_inclusive": 0.9, "content_80_inclusive": 0.88,
+    ...     "coverage_95_inclusive": 1.0, "content_95_inclusive": 0.97, "mae_twin": 3.0,
+    ...     "mae_locf": 4.0, "mae_population": 5.0, "twin_pick_rate": 0.8,
+    ...     "population_pick_rate": 0.7, "informed_coverage_80": 0.75, "informed_pairs": 9,
+    ...     "max_rhat_median": 1.04, "per_quantity": {}})
+    >>> "| coverage of week-12 PHQ-9 by the central 80 % interval (randomised PIT)" in text
+    True
+    """
+    s = summary
+    rows = [
+        ("virtual patients", f"{s['patients']}", ""),
+        (
+            "coverage of week-12 PHQ-9 by the central 80 % interval (randomised PIT)",
+            f"{s['coverage_80']:.3f}",
+            "0.75–0.85",
+        ),
+        ("… by the central 95 % interval (randomised PIT)", f"{s['coverage_95']:.3f}", "0.90–1.00"),
+        (
+            "inclusive 80 % quantile interval: coverage / predictive probability it holds",
+            f"{s['coverage_80_inclusive']:.3f} / {s['content_80_inclusive']:.3f}",
+            "equal",
+        ),
+        (
+            "inclusive 95 % quantile interval: coverage / predictive probability it holds",
+            f"{s['coverage_95_inclusive']:.3f} / {s['content_95_inclusive']:.3f}",
+            "equal",
+        ),
+        ("week-12 PHQ-9 MAE: twin (predictive median)", f"{s['mae_twin']:.2f}", "below both"),
+        ("… last observation carried forward", f"{s['mae_locf']:.2f}", ""),
+        ("… population-average trajectory, same protocol", f"{s['mae_population']:.2f}", ""),
+        (
+            "week-4 choice (step down to weekly EA vs switch to duloxetine): truly better "
+            "protocol picked, twin",
+            f"{s['twin_pick_rate']:.3f}",
+            "above population",
+        ),
+        ("… population average", f"{s['population_pick_rate']:.3f}", ""),
+        (
+            "informed quantities: truth inside the posterior 80 % interval",
+            f"{s['informed_coverage_80']:.3f} ({s['informed_pairs']} patient-quantity pairs)",
+            "0.70–0.90",
+        ),
+        (
+            "median over patients of the largest R-hat across islands",
+            f"{s['max_rhat_median']:.3f}",
+            "",
+        ),
+    ]
+    lines = ["| measure | value | target |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    per = s.get("per_quantity", {})
+    if per:
+        lines += [
+            "",
+            "| quantity | share of fits labelling it informed | truth covered when informed |",
+            "|---|---:|---:|",
+        ]
+        for name, v in per.items():
+            covered = v["covered_when_informed"]
+            shown = "–" if covered != covered else f"{covered:.2f}"
+            lines.append(f"| {name} | {v['informed_share']:.2f} | {shown} |")
+    return "\n".join(lines) + "\n"
+
+
 def run_validation(
     settings: ValidationSettings,
     out_dir: Path,
@@ -500,6 +570,7 @@ def run_validation(
         "horizon_days": settings.horizon_days,
     }
     atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2))
+    atomic_write_text(out_dir / "summary.md", summary_markdown(summary))
     return summary
 
 
@@ -510,7 +581,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--particles", type=int, default=512)
     parser.add_argument("--seed", type=int, default=20261204)
     parser.add_argument("--out", type=Path, default=Path("results/twin-validation"))
+    parser.add_argument(
+        "--report", action="store_true", help="Print the markdown table of a finished run."
+    )
     args = parser.parse_args(argv)
+    if args.report:
+        print(summary_markdown(json.loads((args.out / "summary.json").read_text())))
+        return 0
     settings = ValidationSettings(
         n_patients=args.patients,
         seed=args.seed,
