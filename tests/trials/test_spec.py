@@ -235,6 +235,17 @@ def test_model_level_checks_before_work(tmp_path: Path) -> None:
             {"arms": ["usual_care", {"name": "x", "parameters": {"cortisol_half_life_min": -5}}]},
             "parameter cortisol_half_life_min: -5",
         ),
+        (
+            HPA_SPEC,
+            {"simulation": {"warmup": "onset"}},
+            "simulation.warmup: model hpa_core has no onset values",
+        ),
+        (SYNTHETIC_SPEC, {"simulation": {"warmup": "onset"}}, "lacks the HPA-core states"),
+        (
+            HPA_SPEC,
+            {"population": {"size": 4, "injury": {"yearly_probability": 0.4}}},
+            "population.injury: model hpa_core has no injury parameters",
+        ),
     ]
     for base, changes, message in cases:
         _invalid_in(tmp_path, base, message, **changes)
@@ -246,3 +257,17 @@ def _invalid_in(tmp_path: Path, base: dict[str, Any], message: str, **changes: A
         run_trial(write_spec(tmp_path / "case.yaml", base, **changes), out, progress=False)
     assert message in str(caught.value), str(caught.value)
     assert not out.exists()
+
+
+def test_injury_and_warmup_options_are_checked_field_by_field(tmp_path: Path) -> None:
+    population = {"size": 4, "injury": {"yearly_probability": 1.5, "median_healing_days": 0}}
+    with pytest.raises(TrialSpecError) as caught:
+        load_trial_spec(write_spec(tmp_path / "s.yaml", HPA_SPEC, population=population))
+    text = str(caught.value)
+    assert "s.yaml" in text
+    assert "population.injury.yearly_probability: Input should be less than or equal to 1" in text
+    assert "population.injury.median_healing_days: Input should be greater than 0" in text
+    with pytest.raises(TrialSpecError, match=r"simulation\.warmup: Input should be"):
+        load_trial_spec(
+            write_spec(tmp_path / "w.yaml", HPA_SPEC, simulation={"warmup": "sometime"})
+        )

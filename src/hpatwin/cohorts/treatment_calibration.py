@@ -446,23 +446,34 @@ def run_calibrations(
         )
         figures[name] = entry
         for target in entry["targets"]:
-            say(f"    {_target_line(target)}")
+            say(f"    {target_line(target)}")
     write_figures(out_dir, figures, per_arm)
     return figures
 
 
-def _target_line(target: Target) -> str:
+def target_line(target: Target) -> str:
+    """One progress line: figure, value, target range and verdict.
+
+    >>> target_line(Target("ES", 0.2, 0.1, 0.35))
+    'ES: 0.2 (target 0.1–0.35) pass'
+    """
     verdict = "pass" if target.passed else "FAIL"
     return f"{target.figure}: {target.value:.3g} (target {target.low:g}–{target.high:g}) {verdict}"
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """Figures as plain JSON data: targets as mappings, numpy numbers as Python ones, non-finite
+    numbers outside targets as null.
+
+    >>> jsonable({"n": np.int64(3)})
+    {'n': 3}
+    """
     if isinstance(value, Target):
         return asdict(value)
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, float | np.floating):
         return float(value) if math.isfinite(value) else None
     if isinstance(value, np.integer):
@@ -512,7 +523,7 @@ def write_figures(out_dir: Path, figures: Mapping[str, Any], per_arm: int | None
     ['calibration.json', 'calibration.md']
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = {"per_arm": per_arm, "calibrations": _jsonable(figures)}
+    data = {"per_arm": per_arm, "calibrations": jsonable(figures)}
     atomic_write_text(out_dir / "calibration.json", json.dumps(data, indent=2) + "\n")
     atomic_write_text(out_dir / "calibration.md", markdown(figures, per_arm))
 

@@ -185,11 +185,10 @@ def resolve(scenario: Scenario, engine: Engine | None = None) -> PreparedRun:
     if PULSE_INPUT in ode.input_names and scenario.pulses and PULSE_INPUT not in inputs:
         inputs[PULSE_INPUT] = pulse_train_for(ode, params, scenario.seed)
     if _needs_warmup(ode, scenario.start, state):
-        warm_params = dict(params)
-        warm_inputs = dict(inputs)
+        warm_params: dict[str, Any] = dict(params)
+        warm_inputs: dict[str, InputValue] = dict(inputs)
         if scenario.start == "onset":
-            warm_params.update(defaults.onset_values)
-            warm_inputs.pop("stress_input", None)
+            warm_params, warm_inputs = onset_settings(ode, warm_params, warm_inputs)
         steady = steady_state(
             ode, warm_params, warm_inputs, n_patients=scenario.n_patients, dt=dt,
             dtype=getattr(chosen, "dtype", "float64"),
@@ -208,6 +207,31 @@ def resolve(scenario: Scenario, engine: Engine | None = None) -> PreparedRun:
         seed=scenario.seed,
         **chosen.prepare_options(),
     )
+
+
+#: inputs a phenotype raises as part of its condition; an ``onset`` warm-up holds them at
+#: the model's defaults (chronic stress develops during the run like the rest)
+CONDITION_INPUTS = ("stress_input",)
+
+
+def onset_settings(
+    ode: OdeModel, parameters: Mapping[str, Any], inputs: Mapping[str, InputValue]
+) -> tuple[dict[str, Any], dict[str, InputValue]]:
+    """Parameters and inputs of an ``onset`` warm-up: the model's condition knobs
+    (``defaults.onset_values``) at healthy values and the condition inputs
+    (:data:`CONDITION_INPUTS`) at their defaults; everything else as given. The one
+    definition of the onset start, shared by :func:`resolve` and the trial runner.
+
+    Example
+    -------
+    >>> params, inputs = onset_settings(get_model("twin"), {"tissue_nociception": 3.0,
+    ...                                 "cortisol_half_life_min": 70.0}, {"stress_input": 2.0})
+    >>> params["tissue_nociception"], params["cortisol_half_life_min"], inputs
+    (1.0, 70.0, {})
+    """
+    warm_parameters = {**parameters, **ode.defaults.onset_values}
+    warm_inputs = {name: v for name, v in inputs.items() if name not in CONDITION_INPUTS}
+    return warm_parameters, warm_inputs
 
 
 def _needs_warmup(ode: OdeModel, start: str, state: Mapping[str, Any]) -> bool:

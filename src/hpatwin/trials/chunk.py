@@ -54,6 +54,7 @@ from hpatwin.engine.inputs import InputValue, PulseTrain, Schedule
 from hpatwin.model.definition import OdeModel
 from hpatwin.model.natural_course import with_enrolment_exacerbation
 from hpatwin.simulation import simulate
+from hpatwin.simulation.scenario import onset_settings
 from hpatwin.trials.arms import ResolvedArm
 from hpatwin.trials.endpoints import (
     MEASURES,
@@ -164,21 +165,31 @@ class IdKeyedPulseTrain(PulseTrain):
 
 
 def uses_steady_state(model: OdeModel, warmup: str) -> bool:
-    """Whether patients start from their untreated steady state.
+    """Whether patients start from a settled state (their untreated steady state, or the
+    ``onset`` state settled with the condition knobs at healthy values).
 
     Example
     -------
     >>> from hpatwin.trials.models import resolve_model
     >>> uses_steady_state(resolve_model("hpa_core"), "auto")
     True
+    >>> uses_steady_state(resolve_model("hpa_core"), "onset")
+    Traceback (most recent call last):
+    ...
+    ValueError: simulation.warmup: model hpa_core has no onset values (condition knobs at healthy values); use warmup: steady_state or none
     """
     if warmup == "none":
         return False
     capable = has_hpa_core(model)
-    if warmup == "steady_state" and not capable:
+    if warmup in ("steady_state", "onset") and not capable:
         raise ValueError(
             f"simulation.warmup: model {model.name} lacks the HPA-core states/parameters "
-            "steady_state needs; use warmup: none"
+            f"{warmup} needs; use warmup: none"
+        )
+    if warmup == "onset" and not model.defaults.onset_values:
+        raise ValueError(
+            f"simulation.warmup: model {model.name} has no onset values (condition knobs at "
+            "healthy values); use warmup: steady_state or none"
         )
     return capable
 
@@ -413,12 +424,21 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
     dtype = precision(spec, model)
     if uses_steady_state(model, spec.simulation.warmup):
         tick = time.perf_counter()
+        warm_parameters: Mapping[str, NDArray[np.float64]] = base_parameters
+        warm_inputs: Mapping[str, NDArray[np.float64]] = phenotype_inputs
+        if spec.simulation.warmup == "onset":
+            knobs, kept = onset_settings(model, {}, phenotype_inputs)
+            warm_parameters = {
+                **base_parameters,
+                **{name: np.full(n, float(value)) for name, value in knobs.items()},
+            }
+            warm_inputs = {name: phenotype_inputs[name] for name in kept}
         parts = []
         for block in _blocks(np.arange(n), width):
             steady = steady_state(
                 model,
-                {name: _pad(values[block], width) for name, values in base_parameters.items()},
-                {name: _pad(values[block], width) for name, values in phenotype_inputs.items()},
+                {name: _pad(values[block], width) for name, values in warm_parameters.items()},
+                {name: _pad(values[block], width) for name, values in warm_inputs.items()},
                 n_patients=width,
                 dt=warmup_step_min(dt, dtype),
                 dtype=dtype,

@@ -30,7 +30,7 @@ from hpatwin.clinic.outcomes import criteria_for
 from hpatwin.model.definition import OdeModel
 from hpatwin.trials.spec import EndpointSpec, ReadoutsSpec, SamplingSpec, TrialSpec
 
-Role = Literal["phq9", "pain_nrs", "salivary_cortisol", "rmssd"]
+Role = Literal["phq9", "pain_nrs", "salivary_cortisol", "rmssd", "plasma_cortisol"]
 MeasureKind = Literal["day_mean", "morning", "evening", "slope"]
 Array = NDArray[np.float64]
 
@@ -84,6 +84,13 @@ MEASURES: dict[str, Measure] = {
             "slope",
             "nmol/L/h",
             "diurnal cortisol slope (evening − morning) / hours",
+        ),
+        Measure(
+            "plasma_cortisol_morning",
+            "plasma_cortisol",
+            "morning",
+            "nmol/L",
+            "plasma cortisol, morning sample",
         ),
     )
 }
@@ -230,6 +237,9 @@ def _threshold(value: float | None) -> float:
     return float(value)
 MAYO = "Mayo Clinic Laboratories SALCT (LC-MS/MS) reference values; late-night cut-offs are assay-dependent"
 SLOPE = "Adam et al. 2017 Psychoneuroendocrinology 83:25 (diurnal slope: decline per hour)"
+MORNING_PLASMA = (
+    "Stetler & Miller 2011 Psychosom Med 73:114 (morning cortisol, depressed vs non-depressed)"
+)
 HRV = "Task Force ESC/NASPE 1996 (RMSSD definition); Koch et al. 2019 Psychol Med 49:1948"
 
 CATALOGUE: dict[str, EndpointDefinition] = {
@@ -388,6 +398,16 @@ CATALOGUE: dict[str, EndpointDefinition] = {
             (-100.0, 100.0),
             "late-night cut-off in nmol/L (reference_ranges) or slope in nmol/L/h (slope_threshold)",
             ("reference_ranges", "slope_threshold"),
+        ),
+        EndpointDefinition(
+            "plasma_cortisol_0800",
+            "continuous",
+            ("plasma_cortisol_morning",),
+            "nmol/L",
+            "total plasma cortisol at the morning clock time (sampling.morning_clock, default "
+            "08:00): the model's value (no assay model, also with observation noise on)",
+            MORNING_PLASMA,
+            _final("plasma_cortisol_morning"),
         ),
         EndpointDefinition(
             "rmssd_change",

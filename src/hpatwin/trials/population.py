@@ -36,7 +36,7 @@ from hpatwin.model.definition import OdeModel
 from hpatwin.model.phenotypes import get_phenotype
 from hpatwin.parameters import Evidence
 from hpatwin.trials.models import resolve_model
-from hpatwin.trials.spec import PopulationSpec, RandomisationSpec, TrialSpecError
+from hpatwin.trials.spec import InjurySpec, PopulationSpec, RandomisationSpec, TrialSpecError
 
 #: prefix of per-patient parameter columns in a population table
 PARAMETER_PREFIX = "param:"
@@ -124,6 +124,15 @@ DEFAULT_VARIABILITY: dict[str, Variability] = {
 #: RMSSD falls with age ("strong age effect": Nunan et al., Pacing Clin Electrophysiol 2010;33:1407); fractional change per decade
 #: from age 40 is an assumption.
 RMSSD_CHANGE_PER_DECADE = -0.12
+
+#: the model parameters an injury sets (see :class:`~hpatwin.trials.spec.InjurySpec`)
+INJURY_PARAMETERS = ("injury_onset_day", "injury_nociception", "injury_healing_time_constant_days")
+#: longest healing time constant of an injury (days)
+_MAX_HEALING_DAYS = 365.0
+#: days over which an injury's onset is spread (one simulated year)
+_INJURY_YEAR_DAYS = 365.0
+#: onset day of "no injury this year" (never reached in a simulated year)
+_NO_INJURY_DAY = 1e6
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MAX_REDRAWS = 32
@@ -222,6 +231,43 @@ def _truncated_normal(
     return values
 
 
+def draw_injuries(
+    ids: NDArray[np.int64], injury: InjurySpec, seed: int
+) -> dict[str, NDArray[np.float64]]:
+    """Injury onset day, size and healing time constant per patient (``param:`` columns).
+
+    Drawn from the counter-based streams under the purposes ``injury``, ``injury-onset``,
+    ``injury-size`` and ``injury-healing`` (see :class:`~hpatwin.trials.spec.InjurySpec`);
+    patients without an injury get an onset beyond the year and size 0.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> cols = draw_injuries(np.arange(1000), InjurySpec(yearly_probability=0.4), seed=1)
+    >>> 0.35 < float((cols["param:injury_nociception"] > 0).mean()) < 0.45
+    True
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    injured = counter_uniforms(seed, "injury", ids) < injury.yearly_probability
+    onset = _INJURY_YEAR_DAYS * counter_uniforms(seed, "injury-onset", ids)
+    size = injury.median_size * np.exp(
+        injury.size_spread * counter_normals(seed, "injury-size", ids)
+    )
+    healing = np.clip(
+        injury.median_healing_days
+        * np.exp(injury.healing_spread * counter_normals(seed, "injury-healing", ids)),
+        1.0,
+        _MAX_HEALING_DAYS,
+    )
+    return {
+        PARAMETER_PREFIX + "injury_onset_day": np.where(injured, onset, _NO_INJURY_DAY),
+        PARAMETER_PREFIX + "injury_nociception": np.where(injured, size, 0.0),
+        PARAMETER_PREFIX + "injury_healing_time_constant_days": np.where(
+            injured, healing, injury.median_healing_days
+        ),
+    }
+
+
 def default_variability(model: OdeModel | str) -> dict[str, Variability]:
     """Inter-individual variability used when a spec gives no ``variability``.
 
@@ -290,7 +336,8 @@ def generate_population(
     ``hepatic_impairment``, ``renal_impairment``, one boolean
     ``comedication_<name>`` per co-medication, ``n_comedications``, and
     ``param:<name>`` for every parameter a phenotype sets or ``variability``
-    varies (the others keep the model default).
+    varies (the others keep the model default), plus the ``param:injury_*`` columns of
+    :func:`draw_injuries` when ``spec.injury`` is set.
 
     A varied parameter is ``nominal × exp(σ·Z − σ²/2)`` with
     ``σ² = ln(1 + CV²)`` (lognormal with mean ``nominal`` and the given CV),
@@ -354,6 +401,12 @@ def generate_population(
             problems.append(
                 f"population.variability: {name!r} is not a parameter of model {ode.name}"
             )
+    lacking = [name for name in INJURY_PARAMETERS if name not in ode.parameter_names]
+    if spec.injury is not None and lacking:
+        problems.append(
+            f"population.injury: model {ode.name} has no injury parameters "
+            f"({', '.join(lacking)}); remove injury or use the twin"
+        )
     if problems:
         raise TrialSpecError(problems)
 
@@ -452,6 +505,8 @@ def generate_population(
                     parameter.upper,
                 )
         table[PARAMETER_PREFIX + name] = values
+    if spec.injury is not None:
+        table.update(draw_injuries(ids, spec.injury, seed))
     return pd.DataFrame(table)
 
 

@@ -152,6 +152,46 @@ class FactorsSpec(_Strict):
         return values
 
 
+class InjurySpec(_Strict):
+    """Chance of one injury or pain flare in a simulated year, its size and healing time.
+
+    Drawn per patient (``param:injury_onset_day``, ``param:injury_nociception``,
+    ``param:injury_healing_time_constant_days``) for models with those parameters (the
+    twin): with probability ``yearly_probability`` an onset uniform over days 0-365, a size
+    ``median_size · exp(size_spread · Z)`` (extra nociception at onset) and a healing time
+    constant ``median_healing_days · exp(healing_spread · Z)`` (days, clipped to 1-365);
+    people without an injury get an onset beyond the year and size 0.
+
+    The defaults are assumptions: a substantial share of adults have a new musculoskeletal
+    pain episode in a year; sizes are chosen so an episode is moderately painful (NRS ~3-5)
+    before it heals. Healing times are lognormal around the model's 21-day time constant
+    with a heavy tail: most episodes resolve within weeks, but a minority last months in
+    anyone (in primary-care cohorts of acute low back pain only about a third have
+    recovered by 3 months and many still report pain at 12 months: Itz et al. 2013 Eur J
+    Pain 17:5, doi 10.1002/j.1532-2149.2012.00170.x), which gives non-depressed people a
+    baseline risk of persistent pain. The spread (0.8) is an assumption sized on the
+    calibration populations.
+
+    Example
+    -------
+    >>> InjurySpec().median_healing_days
+    21.0
+    >>> InjurySpec(yearly_probability=1.5)
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for InjurySpec
+    yearly_probability
+      Input should be less than or equal to 1 [...]
+    ...
+    """
+
+    yearly_probability: float = Field(0.4, ge=0, le=1)
+    median_size: float = Field(1.5, gt=0, le=100)
+    size_spread: float = Field(0.4, ge=0, le=3)
+    median_healing_days: float = Field(21.0, gt=0, le=365)
+    healing_spread: float = Field(0.8, ge=0, le=3)
+
+
 class PopulationSpec(_Strict):
     """The virtual population: size, phenotype mix, variability, demographics, factors.
 
@@ -160,6 +200,7 @@ class PopulationSpec(_Strict):
     ``assignment: random`` draws each patient's phenotype independently (so
     patient *i* does not depend on the population size); ``exact`` gives
     counts proportional to the fractions (largest remainder) in a seeded order.
+    ``injury`` adds one injury or pain flare in the year (:class:`InjurySpec`; default none).
 
     Example
     -------
@@ -174,6 +215,7 @@ class PopulationSpec(_Strict):
     age: AgeSpec = Field(default_factory=AgeSpec)
     female_fraction: float = Field(0.5, ge=0, le=1)
     factors: FactorsSpec = Field(default_factory=FactorsSpec)
+    injury: InjurySpec | None = None
     seed: int | None = None
 
     @field_validator("size")
@@ -389,6 +431,7 @@ class ReadoutsSpec(_Strict):
     pain_nrs: str = "pain_nrs_expected"
     salivary_cortisol: str = "salivary_cortisol_nmol_l"
     rmssd: str = "rmssd_ms"
+    plasma_cortisol: str = "plasma_cortisol_nmol_l"
 
 
 class SamplingSpec(_Strict):
@@ -453,7 +496,10 @@ class SimulationSpec(_Strict):
     ``warmup``: ``auto`` starts HPA-core-type models from each patient's
     untreated steady state (:func:`hpatwin.engine.steady_state`) and other
     models from their default initial state; ``steady_state`` and ``none``
-    force either. ``pulses``: seeded ultradian pulses keyed by patient id
+    force either; ``onset`` settles HPA-core-type models with the model's condition knobs
+    at healthy values (its ``onset_values``; the start policy ``onset`` of
+    :class:`hpatwin.simulation.Scenario`), so the run shows the condition developing.
+    ``pulses``: seeded ultradian pulses keyed by patient id
     (models with an ``ultradian_pulse`` input). ``precision``: ``auto`` runs
     float32 at steps of 5 min or more (the cohort configuration) and float64
     otherwise. ``block_width``: patients per engine call (default: see
@@ -470,7 +516,7 @@ class SimulationSpec(_Strict):
     time_step_min: float | None = Field(None, gt=0, le=1440)
     output_every_min: float = Field(60.0, gt=0, le=1440)
     pulses: bool = True
-    warmup: Literal["auto", "steady_state", "none"] = "auto"
+    warmup: Literal["auto", "steady_state", "onset", "none"] = "auto"
     seed: int | None = None
     precision: Literal["auto", "float32", "float64"] = "auto"
     block_width: int | None = Field(None, ge=1, le=65_536)
