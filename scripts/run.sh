@@ -27,7 +27,8 @@ $hpatwin simulate --model twin --phenotype comorbid --days 84 --dt 5 --output-ev
   --plan examples/plans/ea_2_100hz_low_back_12w.yaml \
   --output results/comorbid_ea.nc --plot results/comorbid_ea_cascade.png --overwrite
 echo "Results and figures are in results/"
-$hpatwin web --db results/clinic.db seed-demo
+# the demo clinic with each patient's fitted twin and forecast (skipped when already there)
+$hpatwin web --db results/clinic.db seed-demo --forecasts --particles 256
 if [ "$serve" = 1 ]; then
   exec $hpatwin serve --db results/clinic.db --host 127.0.0.1 --port "${HPATWIN_PORT:-8000}" --no-browser
 fi

@@ -185,3 +185,14 @@ def test_unknown_protocol_is_named(clinic: Path, tmp_path: Path) -> None:
     )
     code, out = _run("forecast", str(fit), "--out", str(tmp_path / "fc"), "--protocol", "magic")
     assert code == 2 and "unknown magic" in out and "usual_care" in out
+
+
+def test_seed_demo_with_fitted_twins_is_idempotent(tmp_path: Path) -> None:
+    db = tmp_path / "clinic.db"
+    code, out = _run("web", "--db", str(db), "seed-demo", "--forecasts", "--particles", "64")
+    assert code == 0, out
+    assert out.count("twin fitted") == 4
+    stored = sorted((tmp_path / "twin").glob("demo-*/*/forecast.json"))
+    assert len(stored) == 4
+    code, out = _run("web", "--db", str(db), "seed-demo", "--forecasts", "--particles", "64")
+    assert code == 0 and "twin fitted" not in out

@@ -5,6 +5,7 @@ Example::
     hpatwin web --db clinic.db create-user admin --role admin
     hpatwin web --db clinic.db create-user dr_a --role clinician --clinic north
     hpatwin web --db clinic.db seed-demo      # the de-identified demo clinic, without serving
+    hpatwin web --db clinic.db seed-demo --forecasts --particles 256   # + fitted twins
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ from hpatwin.errors import HpatwinError
 from hpatwin.records.store import RecordStore
 from hpatwin.records.validation import ROLES
 from hpatwin.web.app import init_database
+from hpatwin.web.forecast import (
+    RESULT_FILE,
+    ForecastSettings,
+    default_forecast_folder,
+    run_forecast,
+)
 from hpatwin.web.users import create_user
 
 __all__ = ["command"]
@@ -46,13 +53,42 @@ def create_user_cmd(ctx: click.Context, username: str, role: str, clinic: str | 
 
 
 @command.command("seed-demo")
+@click.option(
+    "--forecasts",
+    is_flag=True,
+    help="Also fit each demo patient's twin and store its forecast (skipped if one exists).",
+)
+@click.option(
+    "--particles",
+    type=click.IntRange(64, 16384),
+    default=1024,
+    show_default=True,
+    help="SMC particles per demo fit (a multiple of 4).",
+)
 @click.pass_context
-def seed_demo_cmd(ctx: click.Context) -> None:
+def seed_demo_cmd(ctx: click.Context, forecasts: bool, particles: int) -> None:
     """Seed the de-identified demo clinic (idempotent) and print the demo login."""
     try:
         store = RecordStore(ctx.obj["db"])
         init_database(store)
         seed_demo_clinic(store)
+        if forecasts:
+            _seed_forecasts(store, particles)
         store.close()
     except HpatwinError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _seed_forecasts(store: RecordStore, particles: int) -> None:
+    """Fit and forecast every demo patient that has no stored forecast yet."""
+    settings = ForecastSettings(n_particles=particles, draws=128)
+    folder = default_forecast_folder(store.url)
+    for stored in store.patients():
+        pseudonym = stored.entry.pseudonym
+        if not pseudonym.startswith("demo-"):
+            continue
+        existing = folder / pseudonym
+        if existing.is_dir() and any((p / RESULT_FILE).is_file() for p in existing.iterdir()):
+            continue
+        result = run_forecast(store.load(pseudonym), settings, folder, job_id="demo-seed")
+        click.echo(f"{pseudonym}: twin fitted, forecast stored ({result.name})")
