@@ -392,17 +392,13 @@ def markdown(figures: Mapping[str, Any], patients: int | None) -> str:
     ]
     for name, entry in figures.items():
         for target in entry["targets"]:
-            t = target if isinstance(target, Target) else Target(**_target_fields(target))
+            t = Target.of(target)
             span = f"{t.low:g} to {t.high:g} {t.unit}".strip()
             value = f"**{t.value:.3g}**" + (f" ({t.note})" if t.note else "")
             lines.append(
                 f"| {name} | {t.figure} | {span} | {value} | {'pass' if t.passed else 'FAIL'} |"
             )
     return "\n".join(lines) + "\n"
-
-
-def _target_fields(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k != "passed"}
 
 
 def write_figures(out_dir: Path, figures: Mapping[str, Any], patients: int | None) -> None:

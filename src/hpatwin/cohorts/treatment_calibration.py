@@ -101,6 +101,18 @@ class Target:
             self, "passed", bool(math.isfinite(self.value) and self.low <= self.value <= self.high)
         )
 
+    @classmethod
+    def of(cls, target: Target | Mapping[str, Any]) -> Target:
+        """A target, or one rebuilt from its stored JSON form (``passed`` is recomputed).
+
+        >>> stored = {"figure": "x", "value": 1.0, "low": 0.0, "high": 2.0, "passed": False}
+        >>> Target.of(stored).passed
+        True
+        """
+        if isinstance(target, Target):
+            return target
+        return cls(**{k: v for k, v in target.items() if k != "passed"})
+
 
 def standardised_difference(control: Array, treated: Array, adjusted_difference: float) -> float:
     """``−adjusted_difference`` / pooled SD of the two arms' follow-up scores, times Hedges' J.
@@ -498,7 +510,7 @@ def markdown(figures: Mapping[str, Any], per_arm: int | None) -> str:
     ]
     for name, entry in figures.items():
         for target in entry["targets"]:
-            t = target if isinstance(target, Target) else Target(**_target_fields(target))
+            t = Target.of(target)
             span = f"{t.low:g} to {t.high:g} {t.unit}".strip()
             if t.unit == "" and t.low == t.high == 1:
                 span, value = "holds", ("yes" if t.passed else "no") + f" ({t.note})"
@@ -507,10 +519,6 @@ def markdown(figures: Mapping[str, Any], per_arm: int | None) -> str:
             verdict = "pass" if t.passed else "FAIL"
             lines.append(f"| {name} | {t.figure} | {span} | {value} | {verdict} |")
     return "\n".join(lines) + "\n"
-
-
-def _target_fields(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k != "passed"}
 
 
 def write_figures(out_dir: Path, figures: Mapping[str, Any], per_arm: int | None) -> None:

@@ -36,6 +36,25 @@ Array = NDArray[np.float64]
 SD_PARAMETER = {"phq9": "phq9_fluctuation_sd_logit", "pain_nrs": "nrs_fluctuation_sd_logit"}
 
 
+def _ar1_parameters(measure: str, settings: ObservationSettings) -> tuple[float, float, str]:
+    """A measure's stationary SD (logit), correlation time (days) and draw stream."""
+    if measure not in SD_PARAMETER:
+        raise ValueError(
+            f"measure: {measure!r} has no fluctuation; known: {', '.join(SD_PARAMETER)}"
+        )
+    sigma = settings.value(SD_PARAMETER[measure])
+    return sigma, settings.value("fluctuation_correlation_time_days"), f"fluctuation:{measure}"
+
+
+def _ar1_step(
+    previous: Array, gap_days: float, sigma: float, tau: float, innovation: Array
+) -> Array:
+    """One AR(1) step over ``gap_days`` (≥ 0): ``φ·z + σ·√(1 − φ²)·ε``, ``φ = exp(−Δt/τ)``."""
+    phi = float(np.exp(-gap_days / tau)) if tau > 0 else 0.0
+    result: Array = phi * previous + sigma * np.sqrt(1.0 - phi**2) * innovation
+    return result
+
+
 def fluctuation_paths(
     patient_ids: NDArray[np.int64],
     visit_days: Sequence[float],
@@ -64,19 +83,12 @@ def fluctuation_paths(
     paths = np.zeros((len(visit_days), len(ids)))
     if not settings.noise or len(visit_days) == 0:
         return paths
-    if measure not in SD_PARAMETER:
-        raise ValueError(
-            f"measure: {measure!r} has no fluctuation; known: {', '.join(SD_PARAMETER)}"
-        )
-    sigma = settings.value(SD_PARAMETER[measure])
-    tau = settings.value("fluctuation_correlation_time_days")
-    stream = f"fluctuation:{measure}"
+    sigma, tau, stream = _ar1_parameters(measure, settings)
     paths[0] = sigma * DrawKey(seed, visit_numbers[0], stream).normals(ids)
     for k in range(1, len(visit_days)):
-        gap = float(visit_days[k]) - float(visit_days[k - 1])
-        phi = float(np.exp(-max(gap, 0.0) / tau)) if tau > 0 else 0.0
+        gap = max(float(visit_days[k]) - float(visit_days[k - 1]), 0.0)
         innovation = DrawKey(seed, visit_numbers[k], stream).normals(ids)
-        paths[k] = phi * paths[k - 1] + sigma * np.sqrt(1.0 - phi**2) * innovation
+        paths[k] = _ar1_step(paths[k - 1], gap, sigma, tau, innovation)
     return paths
 
 
@@ -143,13 +155,7 @@ def conditioned_paths(
     paths = np.zeros((len(visit_days), len(ids)))
     if not settings.noise or len(visit_days) == 0:
         return paths
-    if measure not in SD_PARAMETER:
-        raise ValueError(
-            f"measure: {measure!r} has no fluctuation; known: {', '.join(SD_PARAMETER)}"
-        )
-    sigma = settings.value(SD_PARAMETER[measure])
-    tau = settings.value("fluctuation_correlation_time_days")
-    stream = f"fluctuation:{measure}"
+    sigma, tau, stream = _ar1_parameters(measure, settings)
     start = np.asarray(start_mean, dtype=np.float64) + np.sqrt(
         np.maximum(np.asarray(start_var, dtype=np.float64), 0.0)
     ) * DrawKey(seed, -1, f"{stream}:start").normals(ids)
@@ -158,9 +164,8 @@ def conditioned_paths(
         gap = float(day) - previous_day
         if gap < 0:
             raise ValueError(f"visit_days: day {day:g} precedes start_day {start_day:g}")
-        phi = float(np.exp(-gap / tau)) if tau > 0 else 0.0
         innovation = DrawKey(seed, visit_numbers[k], stream).normals(ids)
-        paths[k] = phi * previous + sigma * np.sqrt(1.0 - phi**2) * innovation
+        paths[k] = _ar1_step(previous, gap, sigma, tau, innovation)
         previous_day, previous = float(day), paths[k]
     return paths
 
