@@ -116,8 +116,12 @@ def main() -> None:
     parser.add_argument("--dask-days", type=int, default=2)
     parser.add_argument("--dask-chunk", type=int, default=10_000)
     parser.add_argument("--json", default=None)
+    parser.add_argument(
+        "--simulation", default="{}", help="JSON: extra simulation settings for every case"
+    )
     args = parser.parse_args()
     cases = set(args.cases.split(","))
+    extra_simulation = json.loads(args.simulation)
     results: dict[str, Any] = {
         "machine": {
             "platform": platform.platform(),
@@ -147,6 +151,7 @@ def main() -> None:
 
     if "trial" in cases:
         spec = trial_spec(args.patients, args.days, args.chunk, warmup="auto", report=True)
+        spec["simulation"].update(extra_simulation)
         record(
             "hpatwin trial, in-process (warm-up + 12 weeks + report)",
             args.patients,

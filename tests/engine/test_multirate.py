@@ -152,7 +152,7 @@ def test_trial_with_a_bad_slow_step_fails_before_work(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["trial", str(spec), "--out", str(out), "--no-progress"])
     assert result.exit_code != 0
-    assert "slow_dt: 25 must be an even multiple of dt = 5" in result.output
+    assert "slow_dt: 25 must be a positive whole multiple of dt = 10" in result.output
     assert not (out / "patients.parquet").exists()
 
 

@@ -70,7 +70,7 @@ def test_the_treatments_package_registers_the_resolver() -> None:
 def test_twin_defaults_step_and_variability() -> None:
     spec = make_spec(TWIN_SPEC)
     prepared = prepare_trial(spec)
-    assert time_step_min(spec, prepared.model) == 5.0
+    assert time_step_min(spec, prepared.model) == 10.0
     patients = prepared.patients
     # no variability in the spec: the twin's calibrated defaults vary these parameters
     for name in ("tissue_nociception", "depression_vulnerability", "resting_rmssd_ms"):
@@ -127,7 +127,7 @@ def test_twin_trial_with_multirate_slow_step_stays_close(
     twin_reference: TrialResult, tmp_path: Path
 ) -> None:
     data = copy.deepcopy(TWIN_SPEC)
-    data["simulation"] = {"slow_step_min": 30}
+    data["simulation"] = {"slow_step_min": 20}
     fast = run_trial(make_spec(data), tmp_path / "multirate", progress=False)
     multi, single = _patients(fast), _patients(twin_reference)
     assert (multi["patient_id"] == single["patient_id"]).all()

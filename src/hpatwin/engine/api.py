@@ -113,6 +113,7 @@ def steady_state(
     fast_days: float = WARMUP_FAST_DAYS,
     settle_days: float = WARMUP_SETTLE_DAYS,
     acceleration: float = WARMUP_ACCELERATION,
+    integrator: str = "rk4",
 ) -> dict[str, NDArray[np.float64]]:
     """State at midnight on the deterministic steady rhythm for these parameters.
 
@@ -123,7 +124,8 @@ def steady_state(
     given as schedules are held at their value at time 0. The step is ``dt`` but at
     least 2 min; ``dtype="float32"`` is the cohort configuration.
     ``fast_days``/``settle_days`` set the two phases and ``acceleration`` the first one's
-    speed-up (≥ 1). The warm-up is always single-rate: multirate sampling of the
+    speed-up (≥ 1); ``integrator`` the JAX engine's step (``rk4``, ``exponential_rk4``).
+    The warm-up is always single-rate: multirate sampling of the
     accelerated slow states shifts steady states (docs/engine.md). (Starting from a nearby guess
     does not shorten them: the layer can be bistable, and the untreated steady
     state is defined as the one reached from the healthy default.)
@@ -164,12 +166,19 @@ def steady_state(
                 dt=warm_dt,
                 output_every=1440.0 * WARMUP_WINDOW_DAYS,
                 initial_state=state,
+                integrator=integrator,
             )
             if accelerated:
                 for index, parameter in enumerate(model.parameters):
                     if parameter.name.endswith(("_time_constant_days", "_turnover_days")):
                         window.parameters[index] /= acceleration
             final = run_jax(window, dtype)[-1]
+            if not np.isfinite(final).all():
+                raise ValueError(
+                    f"dt: the warm-up is unstable at a {warm_dt:g}-min step with integrator "
+                    f"{integrator!r} (the solution became non-finite); use a smaller step "
+                    "or integrator 'exponential_rk4'"
+                )
             state = {n: final[i] for i, n in enumerate(model.state_names)}
     transient = set(model.defaults.transient_states)
     # Every state is a concentration, amount, mass or level. At the 5-min cohort step RK4 can

@@ -20,6 +20,9 @@ from hpatwin.engine.inputs import InputValue, LognormalPulses, PulseTrain, Sched
 from hpatwin.model.definition import OdeModel
 
 _STEP_TOLERANCE = 1e-9
+#: The JAX engine's integrators: classical RK4, and Lawson's integrating-factor RK4 that
+#: solves each state's linear decay exactly (``OdeModel.linear_decay_rates``).
+INTEGRATORS = ("rk4", "exponential_rk4")
 
 
 @dataclass
@@ -45,6 +48,8 @@ class PreparedRun:
     #: integration steps per step of the model's slow states (1: one rate for all; see
     #: :func:`prepare_run`'s ``slow_dt`` and docs/engine.md)
     slow_steps: int = 1
+    #: one of :data:`INTEGRATORS` (the JAX engine's step; the SciPy reference ignores it)
+    integrator: str = "rk4"
 
     def parameter_varies(self, index: int) -> bool:
         """Whether parameter ``index`` was given per patient (``None``: assume all are)."""
@@ -125,12 +130,14 @@ def prepare_run(
     patient_offset: int = 0,
     seed: int = 0,
     slow_dt: float | None = None,
+    integrator: str = "rk4",
 ) -> PreparedRun:
     """Validate arguments and lay every input out on the tick grid.
 
     ``n_patients`` defaults to the length of any per-patient array given, else 1.
     ``slow_dt`` (default: ``dt``) is the step of the model's slow states in the JAX
     engine's multirate scheme: an even multiple of ``dt`` that divides ``output_every``.
+    ``integrator``: one of :data:`INTEGRATORS` (docs/engine.md compares them).
     Errors name the offending field and its allowed range.
     """
     parameters = dict(parameters or {})
@@ -144,6 +151,8 @@ def prepare_run(
         raise ValueError(f"dt: {dt!r} must be positive")
     if not (math.isfinite(output_every) and output_every > 0):
         raise ValueError(f"output_every: {output_every!r} must be positive")
+    if integrator not in INTEGRATORS:
+        raise ValueError(f"integrator: {integrator!r} is not one of {', '.join(INTEGRATORS)}")
 
     lengths = {
         len(np.atleast_1d(np.asarray(v, dtype=float)))
@@ -282,4 +291,5 @@ def prepare_run(
         varying_parameters=frozenset(varying_parameters),
         varying_inputs=frozenset(varying_inputs),
         slow_steps=slow_steps,
+        integrator=integrator,
     )

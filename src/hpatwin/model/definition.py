@@ -293,8 +293,8 @@ class OdeModel:
             raise ValueError(f"backend: {backend!r} is not one of 'numpy', 'jax'")
         y, p, u = self._symbol_groups
         args = [TIME, y, p, u]
-        rate_exprs = [self.rates[n] for n in self.state_names]
-        readout_exprs = [r.expression for r in self.readouts]
+        rate_exprs = [_for_backend(self.rates[n], backend) for n in self.state_names]
+        readout_exprs = [_for_backend(r.expression, backend) for r in self.readouts]
         modules: Any = "jax" if backend == "jax" else "numpy"
         rhs = sympy.lambdify(args, rate_exprs, modules=modules, cse=True)
         readouts = sympy.lambdify(args, readout_exprs, modules=modules, cse=True)
@@ -387,9 +387,61 @@ class OdeModel:
         moving = [n for n in self.state_names if n not in resting]
         _, p, u = self._symbol_groups
         args = [TIME, [self.symbol(n) for n in moving], p, u]
-        exprs = [self.rates[n].xreplace(values) for n in moving]
+        exprs = [_for_backend(self.rates[n].xreplace(values), backend) for n in moving]
         modules: Any = "jax" if backend == "jax" else "numpy"
         return sympy.lambdify(args, exprs, modules=modules, cse=True)  # type: ignore[no-any-return]
+
+    def linear_decay_rates(self) -> dict[str, sympy.Expr]:
+        """Each state's own first-order rate constant ``a`` (1/time) where its equation is
+        ``d x/dt = a·x + g`` with ``a`` a function of parameters only (``g`` free of ``x``).
+
+        Clearance, elimination, turnover and relaxation terms are of this form; the JAX
+        engine's exponential integrator (``integrator="exponential_rk4"``) solves that part
+        exactly, which lets a fast hormone such as CRH (half-life ~4 min) take a 10-min step.
+        States whose own rate is not of this form (or only through inputs, states or time)
+        are left out and stepped by plain RK4.
+
+        Example
+        -------
+        >>> from hpatwin.model.catalogue import get_model
+        >>> get_model("hpa_core").linear_decay_rates()["crh"]
+        -0.693147180559945/crh_half_life_min
+        """
+        return dict(self._linear_decay_rates)
+
+    @cached_property
+    def _linear_decay_rates(self) -> dict[str, sympy.Expr]:
+        parameters = {self.symbol(n) for n in self.parameter_names}
+        out = {}
+        for name in self.state_names:
+            x = self.symbol(name)
+            coefficient = sympy.diff(self.rates[name], x)
+            if coefficient == 0 or not coefficient.free_symbols <= parameters:
+                continue  # also excludes any x-dependence: the rate is affine in x
+            out[name] = coefficient
+        return out
+
+    def compiled_decay_rates(
+        self, states: Sequence[str], backend: str = "jax"
+    ) -> Callable[..., list[Any]]:
+        """``rates(parameters)`` → the :meth:`linear_decay_rates` of ``states`` (0 where a
+        state has none), for the engine's exponential integrator.
+
+        Example
+        -------
+        >>> from hpatwin.model.catalogue import get_model
+        >>> model = get_model("hpa_core")
+        >>> rates = model.compiled_decay_rates(["crh"], backend="numpy")
+        >>> round(float(rates([p.value for p in model.parameters])[0]), 3)
+        -0.173
+        """
+        if backend not in ("numpy", "jax"):
+            raise ValueError(f"backend: {backend!r} is not one of 'numpy', 'jax'")
+        decay = self._linear_decay_rates
+        exprs = [decay.get(name, ZERO) for name in states]
+        _, p, _ = self._symbol_groups
+        modules: Any = "jax" if backend == "jax" else "numpy"
+        return sympy.lambdify([p], exprs, modules=modules)  # type: ignore[no-any-return]
 
     def latex_equations(self) -> list[tuple[str, str]]:
         """``(state name, LaTeX of d state / dt = ...)`` for every state."""
@@ -422,6 +474,39 @@ class OdeModel:
             f"OdeModel({self.name!r}, states={len(self.states)}, parameters={len(self.parameters)}, "
             f"inputs={len(self.inputs)})"
         )
+
+
+def _for_backend(expression: sympy.Expr, backend: str) -> sympy.Expr:
+    """``expression`` as the backend computes it fastest.
+
+    JAX: a power with a non-integer, non-half exponent (a Hill coefficient) becomes
+    ``exp(n·log(max(x, 0)))``. XLA's CPU ``pow`` is scalar library code, ~3.7× slower
+    than its vectorised ``exp`` and ``log`` together (measured, docs/engine.md). Equal for
+    ``x ≥ 0``; a negative base (an intermediate RK stage of a concentration undershooting
+    zero) counts as 0, where ``pow`` gives ``nan`` or, for an integer-valued exponent
+    such as a Hill coefficient of 3, a small value of either sign. Integer powers stay
+    multiplications and ``x**0.5`` a square root.
+
+    Example
+    -------
+    >>> x, n = sympy.symbols("x n")
+    >>> _for_backend(x**n / (1 + x**2) + sympy.sqrt(x), "jax")
+    sqrt(x) + exp(n*log(Max(0, x)))/(x**2 + 1)
+    """
+    if backend != "jax":
+        return expression
+
+    def slow_power(node: sympy.Basic) -> bool:
+        return bool(
+            node.is_Pow
+            and not node.exp.is_Integer
+            and node.exp not in (sympy.S.Half, -sympy.S.Half)
+        )
+
+    return expression.replace(
+        slow_power,
+        lambda node: sympy.exp(node.exp * sympy.log(sympy.Max(node.base, ZERO))),
+    )
 
 
 def _exact(value: float) -> sympy.Expr:

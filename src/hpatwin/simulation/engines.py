@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hpatwin.engine.jax_engine import run_jax, run_jax_recorded
-from hpatwin.engine.prepared import PreparedRun
+from hpatwin.engine.prepared import INTEGRATORS, PreparedRun
 from hpatwin.engine.scipy_engine import run_scipy
 from hpatwin.errors import InputError
 
@@ -63,11 +63,14 @@ class JaxEngine:
     """The vectorised JAX engine: fixed-step RK4 (optionally multirate), float64 or float32.
 
     ``slow_dt``: the model's slow states step every ``slow_dt`` minutes (multirate).
+    ``integrator``: ``"rk4"`` or ``"exponential_rk4"`` (each state's linear decay solved
+    exactly; docs/engine.md).
     """
 
     dtype: str = "float64"
     slow_dt: float | None = None
     name: str = "jax"
+    integrator: str = "rk4"
 
     def __post_init__(self) -> None:
         if self.dtype not in ("float64", "float32"):
@@ -75,9 +78,14 @@ class JaxEngine:
                 f"{self.dtype!r} is not a supported precision", field="dtype",
                 allowed="float64, float32",
             )
+        if self.integrator not in INTEGRATORS:
+            raise InputError(
+                f"{self.integrator!r} is not an integrator", field="integrator",
+                allowed=", ".join(INTEGRATORS),
+            )
 
     def prepare_options(self) -> Mapping[str, Any]:
-        return {"slow_dt": self.slow_dt}
+        return {"slow_dt": self.slow_dt, "integrator": self.integrator}
 
     def integrate(self, run: PreparedRun) -> NDArray[np.float64]:
         return run_jax(run, self.dtype)
@@ -91,6 +99,7 @@ class JaxEngine:
         out: dict[str, str | float] = {"engine": self.name, "dtype": self.dtype}
         if self.slow_dt is not None:
             out["slow_dt"] = self.slow_dt
+        out["integrator"] = self.integrator
         return out
 
 
@@ -115,7 +124,9 @@ class ScipyEngine:
         return {"engine": self.name}
 
 
-def engine_named(name: str, dtype: str = "float64", slow_dt: float | None = None) -> Engine:
+def engine_named(
+    name: str, dtype: str = "float64", slow_dt: float | None = None, integrator: str = "rk4"
+) -> Engine:
     """The engine for a name, as the front door's keywords give it.
 
     Example
@@ -124,11 +135,16 @@ def engine_named(name: str, dtype: str = "float64", slow_dt: float | None = None
     'scipy'
     """
     if name == "jax":
-        return JaxEngine(dtype=dtype, slow_dt=slow_dt)
+        return JaxEngine(dtype=dtype, slow_dt=slow_dt, integrator=integrator)
     if name == "scipy":
         if slow_dt is not None:
             raise InputError(
                 "multirate stepping needs the JAX engine", field="slow_dt", allowed="engine='jax'"
+            )
+        if integrator != "rk4":
+            raise InputError(
+                "the exponential integrator is the JAX engine's", field="integrator",
+                allowed="engine='jax'",
             )
         return ScipyEngine()
     raise InputError(f"{name!r} is not an engine", field="engine", allowed="jax, scipy")

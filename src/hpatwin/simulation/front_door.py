@@ -36,6 +36,7 @@ def simulate(
     patient_offset: int = 0,
     variables: Sequence[str] | None = None,
     slow_dt: float | None = None,
+    integrator: str = "rk4",
 ) -> xr.Dataset:
     """Simulate one patient or a batch and return states and readouts with units.
 
@@ -79,6 +80,10 @@ def simulate(
         minutes, an even multiple of ``dt`` dividing ``output_every`` (default: ``dt``,
         one rate); 30 min is the setting docs/engine.md measures. The steady-state
         warm-up stays single-rate.
+    integrator:
+        JAX engine: ``"rk4"`` (classical) or ``"exponential_rk4"`` (Lawson's
+        integrating-factor RK4: each state's linear decay solved exactly, so the fast
+        hormones take long steps; the cohort configuration, docs/engine.md).
 
     Example
     -------
@@ -106,4 +111,4 @@ def simulate(
         patient_offset=patient_offset,
         record=None if variables is None else list(variables),
     )
-    return run_scenario(scenario, engine_named(engine, dtype, slow_dt))
+    return run_scenario(scenario, engine_named(engine, dtype, slow_dt, integrator))

@@ -192,6 +192,7 @@ def resolve(scenario: Scenario, engine: Engine | None = None) -> PreparedRun:
         steady = steady_state(
             ode, warm_params, warm_inputs, n_patients=scenario.n_patients, dt=dt,
             dtype=getattr(chosen, "dtype", "float64"),
+            integrator=getattr(chosen, "integrator", "rk4"),
         )
         state = {**steady, **state}
     return prepare_run(

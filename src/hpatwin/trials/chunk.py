@@ -212,7 +212,7 @@ def uses_pulses(model: OdeModel, pulses: bool) -> bool:
 
 def time_step_min(spec: TrialSpec, model: OdeModel) -> float:
     """Integration step: the spec's, else the model's cohort step (its metadata; the twin:
-    5 min).
+    10 min).
 
     Example
     -------
@@ -221,7 +221,7 @@ def time_step_min(spec: TrialSpec, model: OdeModel) -> float:
     >>> time_step_min(_example_spec(), resolve_model("hpa_core"))
     1.0
     >>> time_step_min(_example_spec(), resolve_model("twin"))
-    5.0
+    10.0
     """
     if spec.simulation.time_step_min is not None:
         return spec.simulation.time_step_min
@@ -440,9 +440,10 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
                 {name: _pad(values[block], width) for name, values in warm_parameters.items()},
                 {name: _pad(values[block], width) for name, values in warm_inputs.items()},
                 n_patients=width,
-                dt=warmup_step_min(dt, dtype),
+                dt=spec.simulation.warmup_step_min or warmup_step_min(dt, dtype),
                 dtype=dtype,
                 settle_days=warmup_settle_days(dtype),
+                integrator=spec.simulation.integrator,
             )
             parts.append({name: np.asarray(v)[: len(block)] for name, v in steady.items()})
         engine_s += time.perf_counter() - tick
@@ -518,6 +519,7 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
             dtype=dtype,
             variables=variables,
             slow_dt=spec.simulation.slow_step_min,
+            integrator=spec.simulation.integrator,
         )
 
     recorded = list(dict.fromkeys(roles.values()))

@@ -506,6 +506,10 @@ class SimulationSpec(_Strict):
     :func:`hpatwin.trials.chunk.block_width`). ``slow_step_min``: opt-in multirate
     stepping of the model's slow states during the treatment period (an even multiple
     of the time step dividing ``output_every_min``; faster, less exact: docs/engine.md).
+    ``integrator``: the JAX engine's step, ``rk4`` or ``exponential_rk4`` (each state's
+    linear decay solved exactly: stable at steps RK4 cannot take, slower per step).
+    ``warmup_step_min``: the untreated warm-up's step (default: the run's step, at least
+    10 min in the cohort configuration; more than 10 min needs ``exponential_rk4``).
 
     Example
     -------
@@ -521,6 +525,8 @@ class SimulationSpec(_Strict):
     precision: Literal["auto", "float32", "float64"] = "auto"
     block_width: int | None = Field(None, ge=1, le=65_536)
     slow_step_min: float | None = Field(None, gt=0, le=1440)
+    integrator: Literal["rk4", "exponential_rk4"] = "rk4"
+    warmup_step_min: float | None = Field(None, gt=0, le=1440)
 
 
 class StatisticsSpec(_Strict):
