@@ -4,7 +4,8 @@ Each case runs the real command line in a child process (so its peak resident
 memory, workers included, is measured by the OS) on a generated spec: the twin,
 a seeded comorbid population, usual care vs EA 2/100 Hz twice weekly
 (``examples/plans/ea_2_100hz_low_back_12w.yaml``), PHQ-9 / pain / cortisol /
-RMSSD endpoints, hourly sampling, seeded ultradian pulses, dt = 5 min float32.
+RMSSD endpoints, hourly sampling, seeded ultradian pulses, the model's cohort configuration
+(the twin: dt = 10 min, float32).
 
 Cases (``--cases``):
 
@@ -57,7 +58,7 @@ def trial_spec(
         "endpoints": ["phq9_change", "pain_nrs_change", "cortisol_0800_change", "rmssd_change"],
         "primary_endpoint": "phq9_change",
         "chunk_size": chunk,
-        "simulation": {"time_step_min": 5, "output_every_min": 60, "warmup": warmup},
+        "simulation": {"output_every_min": 60, "warmup": warmup},
         "statistics": {"bootstrap_samples": 500},
         "output": {"traces_per_arm": 2, "report": report},
     }

@@ -83,8 +83,8 @@ CONFIGURATIONS: dict[str, Configuration] = {
     ),
     "multirate_60min": Configuration(
         {"slow_step_min": 60.0},
-        {"phq9": 1.5, "cortisol_morning": 1.5},
-        "opt-in multirate: the 15 slow states step every 60 min",
+        {"phq9": 1.0, "cortisol_morning": 2.5},
+        "opt-in multirate, slow states every 60 min: 25 % faster, too coarse for trials",
     ),
 }
 
@@ -115,9 +115,10 @@ def simulated_visits(spec: TrialSpec) -> pd.DataFrame:
     """Each patient's values of :data:`MEASURES` at every visit (one chunk, in-process)."""
     prepared = prepare_trial(spec)
     result = simulate_chunk(next(iter(chunk_tasks(prepared, [(0, spec.population.size)]))))
-    table = result.table.to_pandas().set_index("patient_id").sort_index()
+    table: pd.DataFrame = result.table.to_pandas().set_index("patient_id").sort_index()
     columns = [c for c in table.columns if c.split("@")[0] in MEASURES and "@day" in c]
-    return table[columns].astype(np.float64)
+    visits: pd.DataFrame = table[columns].astype(np.float64)
+    return visits
 
 
 def differences(reference: pd.DataFrame, run: pd.DataFrame) -> dict[str, dict[str, float]]:

@@ -99,9 +99,11 @@ class LognormalPulses:
         if not (math.isfinite(self.bin_min) and self.bin_min > 0):
             raise ValueError(f"ultradian bin_min: {self.bin_min!r} must be > 0")
 
-    def sample(self, patient_indices: NDArray[np.int64], n_bins: int) -> NDArray[np.float64]:
-        """Noise of shape ``(n_bins, n_patients)``."""
-        out = np.empty((n_bins, len(patient_indices)))
+    def sample(
+        self, patient_indices: NDArray[np.int64], n_bins: int, dtype: str = "float64"
+    ) -> NDArray[Any]:
+        """Noise of shape ``(n_bins, n_patients)`` in ``dtype``."""
+        out = np.empty((n_bins, len(patient_indices)), dtype=dtype)
         for column, patient in enumerate(patient_indices):
             stream = np.random.Generator(
                 np.random.PCG64(
@@ -156,12 +158,15 @@ class PulseTrain:
             if not ok or not math.isfinite(getattr(self, name)):
                 raise ValueError(f"pulse train {name}: {getattr(self, name)!r} is out of range")
 
-    def sample(self, patient_indices: NDArray[np.int64], n_bins: int) -> NDArray[np.float64]:
-        """Values of shape ``(n_bins, n_patients)``.
+    def sample(
+        self, patient_indices: NDArray[np.int64], n_bins: int, dtype: str = "float64"
+    ) -> NDArray[Any]:
+        """Values of shape ``(n_bins, n_patients)`` in ``dtype``.
 
         Each patient's onsets and amplitudes come from its own stream; the pulses of the
-        whole batch are then added to the grid at once (one ``bincount``), ~10× faster than
-        filling the grid column by column.
+        whole batch are then added to the basal grid at once. A float32 run asks for
+        float32: a 12-week grid of 5,000 patients is 240 MB instead of 480, and fresh
+        memory is what this step costs (docs/engine.md).
         """
         n_patients = len(patient_indices)
         height = (1 - self.basal_fraction) * self.mean_interval_min / self.pulse_duration_min
@@ -172,20 +177,16 @@ class PulseTrain:
             first_bins.append((onsets // self.bin_min).astype(np.int64))
             columns.append(np.full(len(onsets), column, dtype=np.int64))
             weights.append(height * amplitudes)
-        first = np.concatenate(first_bins) if first_bins else np.zeros(0, dtype=np.int64)
-        column_of = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
-        weight = np.concatenate(weights) if weights else np.zeros(0)
+        first = np.concatenate([np.zeros(0, dtype=np.int64), *first_bins])
+        column_of = np.concatenate([np.zeros(0, dtype=np.int64), *columns])
+        weight = np.concatenate([np.zeros(0), *weights]).astype(dtype)
+        out = np.full((n_bins, n_patients), self.basal_fraction, dtype=dtype)
+        flat = out.reshape(-1)
         # a pulse covers ``duration_bins`` bins from its onset's; the grid ends at ``n_bins``
-        bins = (first[None, :] + np.arange(duration_bins)[:, None]).ravel()
-        column_of = np.tile(column_of, duration_bins)
-        weight = np.tile(weight, duration_bins)
-        keep = bins < n_bins
-        out = np.bincount(
-            bins[keep] * n_patients + column_of[keep],
-            weights=weight[keep],
-            minlength=n_bins * n_patients,
-        ).reshape(n_bins, n_patients)
-        out += self.basal_fraction
+        for offset in range(duration_bins):
+            bins = first + offset
+            keep = bins < n_bins
+            np.add.at(flat, bins[keep] * n_patients + column_of[keep], weight[keep])
         return out
 
     def _pulses(self, patient: int, horizon: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

@@ -85,7 +85,7 @@ class JaxEngine:
             )
 
     def prepare_options(self) -> Mapping[str, Any]:
-        return {"slow_dt": self.slow_dt, "integrator": self.integrator}
+        return {"slow_dt": self.slow_dt, "integrator": self.integrator, "series_dtype": self.dtype}
 
     def integrate(self, run: PreparedRun) -> NDArray[np.float64]:
         return run_jax(run, self.dtype)

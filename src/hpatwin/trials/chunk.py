@@ -143,7 +143,9 @@ class IdKeyedPulseTrain(PulseTrain):
 
     patient_ids: tuple[int, ...] = ()
 
-    def sample(self, patient_indices: NDArray[np.int64], n_bins: int) -> NDArray[np.float64]:
+    def sample(
+        self, patient_indices: NDArray[np.int64], n_bins: int, dtype: str = "float64"
+    ) -> NDArray[Any]:
         """Values ``(n_bins, len(patient_indices))``; indices are batch positions.
 
         Example
@@ -161,7 +163,7 @@ class IdKeyedPulseTrain(PulseTrain):
                 f"pulse train: batch positions {patient_indices.min()}..{patient_indices.max()} "
                 f"do not match {len(ids)} patient ids"
             )
-        return super().sample(ids[patient_indices], n_bins)
+        return super().sample(ids[patient_indices], n_bins, dtype)
 
 
 def uses_steady_state(model: OdeModel, warmup: str) -> bool:
