@@ -11,10 +11,10 @@ Cases (``--cases``):
 
 * ``trial``: ``--patients`` (default 10,000) × ``--days`` (84) in-process — the batch is split
   over the machine's CPU devices (one per core);
-* ``multirate``: the same trial with ``simulation.slow_step_min`` = 30 and 60 (opt-in multirate
+* ``multirate``: the same trial with ``simulation.slow_step_min`` = 20 and 60 (opt-in multirate
   stepping of the slow states; accuracy in docs/engine.md), side by side with ``trial``;
 * ``dask``: ``--dask-patients`` through a local Dask cluster of worker processes, with 1 and
-  with 2 workers (``--scheduler local --workers N``), chunk size ``--dask-chunk``, for
+  with 2 workers (``--scheduler local --workers N``), for each chunk size in ``--dask-chunks``, for
   ``--dask-days`` days without warm-up (the scale-out test: throughput and bounded memory).
 
 Run::
@@ -25,6 +25,7 @@ Run::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -35,6 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +66,7 @@ def trial_spec(
     }
 
 
-def run_case(spec: dict[str, Any], extra: list[str]) -> dict[str, float]:
+def run_case(spec: dict[str, Any], extra: list[str]) -> dict[str, Any]:
     """Run ``hpatwin trial`` on ``spec`` in a child process; wall seconds and peak RSS (GiB)."""
     with tempfile.TemporaryDirectory() as tmp:
         spec_path = Path(tmp) / "spec.yaml"
@@ -104,7 +106,14 @@ def run_case(spec: dict[str, Any], extra: list[str]) -> dict[str, float]:
             "seconds": wall,
             "peak_rss_gib_main": own_kib / 2**20,
             "peak_rss_gib_largest_worker": kids_kib / 2**20,
+            "patients_sha256": results_digest(Path(tmp) / "out" / "patients.parquet"),
         }
+
+
+def results_digest(path: Path) -> str:
+    """SHA-256 of every patient's results (sorted by id): equal digests, identical trials."""
+    table = pd.read_parquet(path).sort_values("patient_id").reset_index(drop=True)
+    return hashlib.sha256(pd.util.hash_pandas_object(table, index=False).values.tobytes()).hexdigest()
 
 
 def main() -> None:
@@ -114,8 +123,10 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=84)
     parser.add_argument("--chunk", type=int, default=10_000)
     parser.add_argument("--dask-patients", type=int, default=1_000_000)
-    parser.add_argument("--dask-days", type=int, default=2)
-    parser.add_argument("--dask-chunk", type=int, default=10_000)
+    parser.add_argument(
+        "--dask-chunks", default="10000", help="comma-separated chunk sizes, each run with 1 and 2 workers"
+    )
+    parser.add_argument("--dask-days", type=int, default=84)
     parser.add_argument("--json", default=None)
     parser.add_argument(
         "--simulation", default="{}", help="JSON: extra simulation settings for every case"
@@ -132,7 +143,7 @@ def main() -> None:
         "rows": [],
     }
 
-    def record(name: str, patients: int, days: int, measured: dict[str, float]) -> None:
+    def record(name: str, patients: int, days: int, measured: dict[str, Any]) -> None:
         rate = patients * days / measured["seconds"]
         results["rows"].append(
             {
@@ -146,7 +157,8 @@ def main() -> None:
         print(
             f"{name:<58} {patients:>8} pts × {days} d {measured['seconds']:>8.1f} s "
             f"{rate:>9.0f} pd/s  peak RSS main {measured['peak_rss_gib_main']:.2f} GiB, "
-            f"largest worker {measured['peak_rss_gib_largest_worker']:.2f} GiB",
+            f"largest worker {measured['peak_rss_gib_largest_worker']:.2f} GiB, "
+            f"results {measured['patients_sha256'][:12]}",
             flush=True,
         )
 
@@ -160,7 +172,7 @@ def main() -> None:
             run_case(spec, []),
         )
     if "multirate" in cases:
-        for slow_step in (30, 60):
+        for slow_step in (20, 60):
             spec = trial_spec(args.patients, args.days, args.chunk, warmup="auto", report=True)
             spec["simulation"]["slow_step_min"] = slow_step
             record(
@@ -171,16 +183,19 @@ def main() -> None:
             )
     if "dask" in cases:
         spec = trial_spec(
-            args.dask_patients, args.dask_days, args.dask_chunk, warmup="none", report=False
+            args.dask_patients, args.dask_days, 10_000, warmup="none", report=False
         )
         spec["output"]["traces_per_arm"] = 0
-        for workers in (1, 2):
-            record(
-                f"hpatwin trial --scheduler local --workers {workers} (no warm-up)",
-                args.dask_patients,
-                args.dask_days,
-                run_case(spec, ["--scheduler", "local", "--workers", str(workers)]),
-            )
+        for chunk in (int(c) for c in args.dask_chunks.split(",")):
+            spec["chunk_size"] = chunk
+            for workers in (1, 2):
+                record(
+                    f"hpatwin trial --scheduler local --workers {workers}, chunks of {chunk} "
+                    "(no warm-up)",
+                    args.dask_patients,
+                    args.dask_days,
+                    run_case(spec, ["--scheduler", "local", "--workers", str(workers)]),
+                )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
 
