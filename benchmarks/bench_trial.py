@@ -126,6 +126,7 @@ def main() -> None:
     parser.add_argument(
         "--dask-chunks", default="10000", help="comma-separated chunk sizes, each run with 1 and 2 workers"
     )
+    parser.add_argument("--dask-workers", default="1,2", help="comma-separated worker counts")
     parser.add_argument("--dask-days", type=int, default=84)
     parser.add_argument("--json", default=None)
     parser.add_argument(
@@ -188,7 +189,7 @@ def main() -> None:
         spec["output"]["traces_per_arm"] = 0
         for chunk in (int(c) for c in args.dask_chunks.split(",")):
             spec["chunk_size"] = chunk
-            for workers in (1, 2):
+            for workers in (int(w) for w in args.dask_workers.split(",")):
                 record(
                     f"hpatwin trial --scheduler local --workers {workers}, chunks of {chunk} "
                     "(no warm-up)",

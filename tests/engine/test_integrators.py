@@ -188,3 +188,20 @@ def test_pulse_grid_equals_the_column_by_column_fill(
     np.testing.assert_allclose(
         train.sample(ids, n_bins), _column_by_column(train, ids, n_bins), rtol=1e-12, atol=1e-12
     )
+
+
+def test_pulse_grids_come_in_the_run_precision() -> None:
+    train = PulseTrain(160.0, 20.0, 0.3, 0.5, 0.4, bin_min=10.0, seed=4)
+    ids = np.arange(30, 60)
+    single = train.sample(ids, 1008, dtype="float32")
+    double = train.sample(ids, 1008)
+    assert single.dtype == np.float32 and double.dtype == np.float64
+    np.testing.assert_allclose(single, double.astype(np.float32), rtol=2e-7)
+    run = prepare_run(
+        get_model("hpa_core"), 1440.0, dt=10.0, output_every=60.0, n_patients=4,
+        inputs={"ultradian_pulse": train}, series_dtype="float32",
+    )
+    assert next(iter(run.series_inputs.values())).dtype == np.float32
+    # the JAX engine asks for its own precision through the scenario
+    ds = hpatwin.simulate("hpa_core", days=1, dt=10.0, dtype="float32", seed=4, n_patients=4)
+    assert np.isfinite(ds["salivary_cortisol_nmol_l"].values).all()

@@ -203,7 +203,17 @@ def measure_accuracy(
 
 
 def markdown(results: Mapping[str, Any]) -> str:
-    """The results as a Markdown table (max / median at week 12; max over all visits)."""
+    """The results as a Markdown table (max / median at week 12; max over all visits).
+
+    Example
+    -------
+    >>> gap = {"last_max": 0.1, "last_median": 0.01, "all_visits_max": 0.2}
+    >>> row = {"description": "d", "differences": {m: gap for m in MEASURES},
+    ...        "tolerance": {"phq9": 0.3, "cortisol_morning": 0.3}, "outside_tolerance": []}
+    >>> text = markdown({"patients": 8, "spec": "s", "configurations": {"cohort": row}})
+    >>> text.splitlines()[-1].endswith("| 0.3, 0.3 | yes |")
+    True
+    """
     lines = [
         f"Engine accuracy: {results['patients']} patients, spec `{results['spec']}`, against "
         "dt = 1 min float64 RK4 (absolute differences: week 12 max / median; all visits max).",

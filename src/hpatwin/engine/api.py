@@ -181,7 +181,7 @@ def steady_state(
                 )
             state = {n: final[i] for i, n in enumerate(model.state_names)}
     transient = set(model.defaults.transient_states)
-    # Every state is a concentration, amount, mass or level. At the 5-min cohort step RK4 can
+    # Every state is a concentration, amount, mass or level. At the cohort step RK4 can
     # undershoot a fast hormone (CRH, ACTH) below zero at the circadian nadir; the steady state
     # handed on is the physical one (negatives clipped to 0), and the start checks refuse less.
     final = np.maximum(final, 0.0)
