@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -50,7 +51,7 @@ def test_differences_compare_patient_by_patient_and_refuse_mismatches() -> None:
     reference = pd.DataFrame(
         {"phq9@day0": [10.0, 12.0], "phq9@day83": [8.0, 9.0], "pain_nrs@day83": [5.0, 6.0]}
     )
-    run = reference + [[0.0, 0.2, 0.0], [0.1, -0.6, 0.05]]
+    run = reference + np.array([[0.0, 0.2, 0.0], [0.1, -0.6, 0.05]])
     measured = differences(reference, run)
     assert measured["phq9"]["last_max"] == pytest.approx(0.6)
     assert measured["phq9"]["last_median"] == pytest.approx(0.4)
