@@ -8,7 +8,7 @@ Example
 >>> from hpatwin.simulation import JaxEngine, Scenario, run_scenario
 >>> ds = run_scenario(Scenario("hpa_core", days=1, pulses=False), JaxEngine(dtype="float32"))
 >>> ds.attrs["engine_settings"]
-'{"dtype":"float32","engine":"jax"}'
+'{"dtype":"float32","engine":"jax","integrator":"rk4"}'
 """
 
 from hpatwin.simulation.conformance import Check, ConformanceReport, check_model
