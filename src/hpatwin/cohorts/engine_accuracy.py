@@ -141,7 +141,7 @@ def differences(reference: pd.DataFrame, run: pd.DataFrame) -> dict[str, dict[st
             continue
         last = max(columns, key=lambda c: int(c.rsplit("@day", 1)[1]))
         gap = np.abs(run[columns].to_numpy() - reference[columns].to_numpy())
-        last_gap = np.abs(run[last].to_numpy() - reference[last].to_numpy())
+        last_gap = gap[:, columns.index(last)]
         if not np.isfinite(gap).all():
             raise ValueError(f"run: non-finite {measure} values")
         out[measure] = {
